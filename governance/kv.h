@@ -1,0 +1,52 @@
+// The key-value view the governance state machine works on. The node backs it with RocksDB,
+// tests and the scenario runner with memory. Keys and values are byte strings; iteration is in
+// bytewise key order, which is what makes every scan deterministic.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "crypto/hash.h"
+
+namespace bas::governance {
+
+// Read access to a committed state. Implementations must be safe for concurrent readers when
+// nothing writes to them.
+class KvReader {
+ public:
+  virtual ~KvReader() = default;
+  // The value at key, or nullopt.
+  virtual std::optional<std::string> Get(std::string_view key) const = 0;
+  // Calls fn(key, value) for each key that starts with prefix, in bytewise order, until fn
+  // returns false.
+  virtual void Scan(std::string_view prefix,
+                    const std::function<bool(std::string_view, std::string_view)>& fn) const = 0;
+};
+
+// Changes to a state: key -> new value, or nullopt for a deletion. Ordered by key.
+using WriteSet = std::map<std::string, std::optional<std::string>, std::less<>>;
+
+// A state held in memory: for tests, the scenario runner and the auditor's replay.
+class MemoryKv final : public KvReader {
+ public:
+  std::optional<std::string> Get(std::string_view key) const override;
+  void Scan(std::string_view prefix,
+            const std::function<bool(std::string_view, std::string_view)>& fn) const override;
+  void Apply(const WriteSet& writes);
+  size_t size() const { return data_.size(); }
+
+ private:
+  std::map<std::string, std::string, std::less<>> data_;
+};
+
+// Hash of a write set, over its canonical encoding (docs/encoding.md): for each entry in key
+// order, u32be(len key) || key || 0x00 for a deletion, or 0x01 || u32be(len value) || value.
+crypto::Hash32 WriteSetHash(const WriteSet& writes);
+
+// tagged_hash("bas/app", previous app hash || WriteSetHash(writes)) (DESIGN.md section 4).
+crypto::Hash32 NextAppHash(const crypto::Hash32& previous, const WriteSet& writes);
+
+}  // namespace bas::governance
