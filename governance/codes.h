@@ -14,9 +14,9 @@ enum class Code : uint32_t {
   kInvalidArgument = 1,  // the tx on its own is malformed or over a limit
   kBadSignature = 2,
   kBadNonce = 3,
-  kNotMember = 4,        // the signer is not an active member
-  kNotAuthorized = 5,    // a role is missing, or not the proposer
-  kNotEligible = 6,      // not in the proposal's frozen electorate
+  kNotMember = 4,      // the signer is not an active member
+  kNotAuthorized = 5,  // a role is missing, or not the proposer
+  kNotEligible = 6,    // not in the proposal's frozen electorate
   kUnknownProposal = 7,
   kVotingClosed = 8,
   kDuplicate = 9,

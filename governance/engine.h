@@ -87,8 +87,8 @@ struct TxResult {
 };
 
 struct EndBlockResult {
-  std::vector<bas::v1::Event> events;                      // closed proposals, expiries
-  std::vector<bas::v1::Validator> validator_updates;       // power 0 removes
+  std::vector<bas::v1::Event> events;                 // closed proposals, expiries
+  std::vector<bas::v1::Validator> validator_updates;  // power 0 removes
 };
 
 class Engine {

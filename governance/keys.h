@@ -1,0 +1,146 @@
+// The layout of the governance state in the key-value space (internal to governance/).
+//
+// Every key starts with a short table prefix and a '/'. Identifiers (coalition, member,
+// solution ids) are slugs that cannot contain '/', keys and ids of 32 bytes are raw, and
+// numbers are 8-byte (or 4-byte) big-endian so that bytewise order is numeric order. The
+// layout is part of the app hash: changing it is a chain upgrade.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "crypto/hash.h"
+
+namespace bas::governance::keys {
+
+inline void AppendBe(std::string& out, uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+inline uint64_t ReadBe(std::string_view in) {
+  uint64_t v = 0;
+  for (char c : in) v = (v << 8) | static_cast<uint8_t>(c);
+  return v;
+}
+inline std::string Bytes(const crypto::Hash32& h) {
+  return std::string(reinterpret_cast<const char*>(h.data()), h.size());
+}
+
+template <typename... Parts>
+std::string Key(std::string_view table, const Parts&... parts) {
+  std::string out(table);
+  ((out.push_back('/'), out.append(parts)), ...);
+  return out;
+}
+inline std::string Be64(uint64_t v) {
+  std::string s;
+  AppendBe(s, v, 8);
+  return s;
+}
+inline std::string Be32(uint32_t v) {
+  std::string s;
+  AppendBe(s, v, 4);
+  return s;
+}
+
+// Singletons.
+inline std::string ChainId() { return "g/chain_id"; }
+inline std::string Counter(std::string_view name) { return Key("n", name); }
+
+// Coalitions, members and keys.
+inline std::string Coalition(std::string_view id) { return Key("c", id); }
+inline std::string CoalitionPrefix() { return "c/"; }
+inline std::string Member(std::string_view coalition, std::string_view member_id) {
+  return Key("m", coalition, member_id);
+}
+inline std::string MemberPrefix(std::string_view coalition) { return Key("m", coalition, ""); }
+// Key of an active member -> its member id.
+inline std::string MemberByKey(std::string_view coalition, std::string_view key) {
+  return Key("mk", coalition, key);
+}
+// The coalitions in which a key is an active member's key -> member id.
+inline std::string KeyMembership(std::string_view key, std::string_view coalition) {
+  return Key("km", key, coalition);
+}
+inline std::string KeyMembershipPrefix(std::string_view key) { return Key("km", key, ""); }
+inline std::string MembershipEvent(std::string_view coalition, uint64_t seq) {
+  return Key("mh", coalition, Be64(seq));
+}
+inline std::string MembershipEventPrefix(std::string_view coalition) {
+  return Key("mh", coalition, "");
+}
+inline std::string Account(std::string_view key) { return Key("a", key); }
+inline std::string Rule(std::string_view coalition, std::string_view action_type) {
+  return Key("r", coalition, action_type);
+}
+
+// Proposals, electorates, votes.
+inline std::string Proposal(std::string_view id) { return Key("p", id); }
+inline std::string Tally(std::string_view id) { return Key("t", id); }
+inline std::string Elector(std::string_view id, std::string_view member_id) {
+  return Key("e", id, member_id);
+}
+inline std::string ElectorPrefix(std::string_view id) { return Key("e", id, ""); }
+inline std::string LatestVote(std::string_view id, std::string_view member_id) {
+  return Key("v", id, member_id);
+}
+inline std::string LatestVotePrefix(std::string_view id) { return Key("v", id, ""); }
+inline std::string VoteHistory(std::string_view id, uint64_t seq) {
+  return Key("vh", id, Be64(seq));
+}
+inline std::string VoteHistoryPrefix(std::string_view id) { return Key("vh", id, ""); }
+// Open proposals by end time, then acceptance sequence -> proposal id.
+inline std::string PendingClose(int64_t end, uint64_t seq) {
+  return Key("pe", Be64(static_cast<uint64_t>(end)), Be64(seq));
+}
+inline std::string PendingClosePrefix() { return "pe/"; }
+// Every proposal in acceptance order -> proposal id.
+inline std::string ProposalBySeq(uint64_t seq) { return Key("ps", Be64(seq)); }
+inline std::string ProposalBySeqPrefix() { return "ps/"; }
+inline std::string PendingApplication(std::string_view coalition, std::string_view key) {
+  return Key("ap", coalition, key);
+}
+inline std::string Decision(std::string_view coalition, uint64_t number) {
+  return Key("d", coalition, Be64(number));
+}
+inline std::string DecisionPrefix(std::string_view coalition) { return Key("d", coalition, ""); }
+
+// Directory and BMM.
+inline std::string Assessment(std::string_view id) { return Key("as", id); }
+inline std::string AssessmentPrefix() { return "as/"; }
+inline std::string Listing(std::string_view solution_id) { return Key("l", solution_id); }
+inline std::string ListingPrefix() { return "l/"; }
+inline std::string ListingExpiry(int64_t valid_until, std::string_view solution_id) {
+  return Key("lx", Be64(static_cast<uint64_t>(valid_until)), solution_id);
+}
+inline std::string ListingExpiryPrefix() { return "lx/"; }
+inline std::string BmmModel(std::string_view version) { return Key("bmm", version); }
+inline std::string BmmModelPrefix() { return "bmm/"; }
+
+// Records.
+inline std::string AnnualPlan(std::string_view coalition, uint32_t year) {
+  return Key("pl", coalition, Be32(year));
+}
+inline std::string AnnualPlanPrefix(std::string_view coalition) { return Key("pl", coalition, ""); }
+inline std::string AnnualPlanHistory(std::string_view coalition, uint32_t year, uint64_t seq) {
+  return Key("plh", coalition, Be32(year), Be64(seq));
+}
+inline std::string AnnualPlanHistoryPrefix(std::string_view coalition) {
+  return Key("plh", coalition, "");
+}
+inline std::string IgfSession(std::string_view coalition, uint32_t year, uint64_t seq) {
+  return Key("ig", coalition, Be32(year), Be64(seq));
+}
+inline std::string IgfSessionPrefix(std::string_view coalition) { return Key("ig", coalition, ""); }
+inline std::string Meeting(std::string_view coalition, std::string_view date, uint64_t seq) {
+  return Key("mt", coalition, date, Be64(seq));
+}
+inline std::string MeetingPrefix(std::string_view coalition) { return Key("mt", coalition, ""); }
+inline std::string Resolution(std::string_view coalition, uint64_t seq) {
+  return Key("rs", coalition, Be64(seq));
+}
+inline std::string ResolutionPrefix(std::string_view coalition) { return Key("rs", coalition, ""); }
+inline std::string Validator(std::string_view key) { return Key("val", key); }
+inline std::string ValidatorPrefix() { return "val/"; }
+
+}  // namespace bas::governance::keys

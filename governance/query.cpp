@@ -1,0 +1,170 @@
+#include "governance/query.h"
+
+#include <algorithm>
+
+#include "governance/keys.h"
+#include "governance/rules.h"
+
+namespace bas::governance {
+namespace {
+
+template <typename Msg>
+std::optional<Msg> LoadRecord(const KvReader& kv, const std::string& key) {
+  auto raw = kv.Get(key);
+  if (!raw) return std::nullopt;
+  Msg m;
+  if (!m.ParseFromString(*raw)) return std::nullopt;
+  return m;
+}
+
+// Every record under prefix, in key order.
+template <typename Msg>
+std::vector<Msg> ScanRecords(const KvReader& kv, const std::string& prefix) {
+  std::vector<Msg> out;
+  kv.Scan(prefix, [&](std::string_view, std::string_view raw) {
+    Msg m;
+    if (m.ParseFromArray(raw.data(), static_cast<int>(raw.size()))) out.push_back(std::move(m));
+    return true;
+  });
+  return out;
+}
+
+std::string Bytes(const crypto::Hash32& h) { return keys::Bytes(h); }
+
+}  // namespace
+
+std::vector<bas::v1::Coalition> ListCoalitions(const KvReader& kv) {
+  return ScanRecords<bas::v1::Coalition>(kv, keys::CoalitionPrefix());
+}
+
+std::optional<bas::v1::Coalition> GetCoalition(const KvReader& kv, std::string_view id) {
+  return LoadRecord<bas::v1::Coalition>(kv, keys::Coalition(id));
+}
+
+std::vector<bas::v1::Member> ListMembers(const KvReader& kv, std::string_view coalition,
+                                         bool active_only) {
+  auto all = ScanRecords<bas::v1::Member>(kv, keys::MemberPrefix(coalition));
+  if (active_only) {
+    std::erase_if(all, [](const bas::v1::Member& m) { return !m.active(); });
+  }
+  return all;
+}
+
+std::vector<bas::v1::MembershipEvent> MembershipHistory(const KvReader& kv,
+                                                        std::string_view coalition) {
+  return ScanRecords<bas::v1::MembershipEvent>(kv, keys::MembershipEventPrefix(coalition));
+}
+
+std::optional<bas::v1::Proposal> GetProposal(const KvReader& kv, const crypto::Hash32& id) {
+  return LoadRecord<bas::v1::Proposal>(kv, keys::Proposal(Bytes(id)));
+}
+
+std::optional<bas::v1::ProposalTally> GetTally(const KvReader& kv, const crypto::Hash32& id) {
+  return LoadRecord<bas::v1::ProposalTally>(kv, keys::Tally(Bytes(id)));
+}
+
+std::vector<bas::v1::Proposal> ListProposals(const KvReader& kv, std::string_view coalition) {
+  std::vector<bas::v1::Proposal> out;
+  kv.Scan(keys::ProposalBySeqPrefix(), [&](std::string_view, std::string_view id) {
+    auto p = LoadRecord<bas::v1::Proposal>(kv, keys::Proposal(id));
+    if (p && (coalition.empty() || p->coalition() == coalition)) out.push_back(std::move(*p));
+    return true;
+  });
+  return out;
+}
+
+std::vector<bas::v1::VoteRecord> ListVotes(const KvReader& kv, const crypto::Hash32& proposal) {
+  return ScanRecords<bas::v1::VoteRecord>(kv, keys::LatestVotePrefix(Bytes(proposal)));
+}
+
+std::vector<bas::v1::VoteRecord> VoteHistory(const KvReader& kv, const crypto::Hash32& proposal) {
+  return ScanRecords<bas::v1::VoteRecord>(kv, keys::VoteHistoryPrefix(Bytes(proposal)));
+}
+
+std::vector<std::pair<std::string, bas::v1::StakeholderGroup>> Electorate(
+    const KvReader& kv, const crypto::Hash32& proposal) {
+  std::vector<std::pair<std::string, bas::v1::StakeholderGroup>> out;
+  const std::string prefix = keys::ElectorPrefix(Bytes(proposal));
+  kv.Scan(prefix, [&](std::string_view key, std::string_view group) {
+    out.emplace_back(std::string(key.substr(prefix.size())),
+                     static_cast<bas::v1::StakeholderGroup>(static_cast<uint8_t>(group.at(0))));
+    return true;
+  });
+  return out;
+}
+
+std::vector<bas::v1::Decision> ListDecisions(const KvReader& kv, std::string_view coalition) {
+  if (!coalition.empty()) {
+    return ScanRecords<bas::v1::Decision>(kv, keys::DecisionPrefix(coalition));
+  }
+  std::vector<bas::v1::Decision> out;
+  for (const auto& c : ListCoalitions(kv)) {
+    auto part = ScanRecords<bas::v1::Decision>(kv, keys::DecisionPrefix(c.id()));
+    std::move(part.begin(), part.end(), std::back_inserter(out));
+  }
+  return out;
+}
+
+std::vector<bas::v1::Listing> ListDirectory(const KvReader& kv) {
+  return ScanRecords<bas::v1::Listing>(kv, keys::ListingPrefix());
+}
+
+std::vector<bas::v1::Assessment> ListAssessments(const KvReader& kv) {
+  return ScanRecords<bas::v1::Assessment>(kv, keys::AssessmentPrefix());
+}
+
+std::optional<bas::v1::Assessment> GetAssessment(const KvReader& kv, const crypto::Hash32& id) {
+  return LoadRecord<bas::v1::Assessment>(kv, keys::Assessment(Bytes(id)));
+}
+
+std::vector<bas::v1::AnnualPlan> ListAnnualPlans(const KvReader& kv, std::string_view coalition) {
+  return ScanRecords<bas::v1::AnnualPlan>(kv, keys::AnnualPlanPrefix(coalition));
+}
+
+std::vector<bas::v1::AnnualPlan> AnnualPlanHistory(const KvReader& kv, std::string_view coalition) {
+  return ScanRecords<bas::v1::AnnualPlan>(kv, keys::AnnualPlanHistoryPrefix(coalition));
+}
+
+std::vector<bas::v1::IgfSession> ListIgfSessions(const KvReader& kv, std::string_view coalition) {
+  return ScanRecords<bas::v1::IgfSession>(kv, keys::IgfSessionPrefix(coalition));
+}
+
+std::vector<bas::v1::Meeting> ListMeetings(const KvReader& kv, std::string_view coalition) {
+  return ScanRecords<bas::v1::Meeting>(kv, keys::MeetingPrefix(coalition));
+}
+
+std::vector<bas::v1::Resolved> ListResolutions(const KvReader& kv, std::string_view coalition) {
+  return ScanRecords<bas::v1::Resolved>(kv, keys::ResolutionPrefix(coalition));
+}
+
+std::vector<bas::v1::BmmModel> ListBmmModels(const KvReader& kv) {
+  return ScanRecords<bas::v1::BmmModel>(kv, keys::BmmModelPrefix());
+}
+
+std::vector<bas::v1::Validator> ListValidators(const KvReader& kv) {
+  return ScanRecords<bas::v1::Validator>(kv, keys::ValidatorPrefix());
+}
+
+bas::v1::Account GetAccount(const KvReader& kv, const crypto::PublicKey& key) {
+  return LoadRecord<bas::v1::Account>(kv, keys::Account(Bytes(key))).value_or(bas::v1::Account());
+}
+
+std::vector<std::pair<std::string, std::string>> MembershipsOfKey(const KvReader& kv,
+                                                                  const crypto::PublicKey& key) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const std::string prefix = keys::KeyMembershipPrefix(Bytes(key));
+  kv.Scan(prefix, [&](std::string_view k, std::string_view member_id) {
+    out.emplace_back(std::string(k.substr(prefix.size())), std::string(member_id));
+    return true;
+  });
+  return out;
+}
+
+bas::v1::EffectiveRule RuleFor(const KvReader& kv, std::string_view coalition,
+                               std::string_view action_type) {
+  return ResolveRule(action_type,
+                     LoadRecord<bas::v1::VotingRule>(kv, keys::Rule(coalition, action_type)),
+                     LoadRecord<bas::v1::VotingRule>(kv, keys::Rule(coalition, kDefaultRuleKey)));
+}
+
+}  // namespace bas::governance
