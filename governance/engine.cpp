@@ -90,6 +90,15 @@ crypto::Hash32 RotateKeySigHash(const crypto::PublicKey& old_key, const crypto::
   return h.Final();
 }
 
+std::string SignTx(const crypto::KeyPair& key, const bas::v1::TxBody& body) {
+  bas::v1::SignedTx tx;
+  tx.set_body(Serialize(body));
+  tx.set_signer(std::string(reinterpret_cast<const char*>(key.public_key().data()), 32));
+  const crypto::Signature sig = key.Sign(TxSigHash(tx.body()));
+  tx.set_signature(std::string(reinterpret_cast<const char*>(sig.data()), sig.size()));
+  return Serialize(tx);
+}
+
 CheckTxResult CheckTx(std::string_view bytes, std::string_view chain_id, bool verify_signature) {
   CheckTxResult r;
   auto invalid = [&](std::string message) {
@@ -118,6 +127,7 @@ CheckTxResult CheckTx(std::string_view bytes, std::string_view chain_id, bool ve
   }
   if (auto e = ValidateTxBody(tx.body); !e.empty()) return invalid(e);
 
+  tx.raw = std::string(bytes);
   tx.signer = ToKey(tx.signed_tx.signer());
   tx.tx_id = TxId(tx.signer, body);
   if (verify_signature) {

@@ -42,6 +42,7 @@ inline constexpr size_t kMaxActions = 16;
 
 // A transaction that passed the stateless checks.
 struct CheckedTx {
+  std::string raw;  // the SignedTx bytes exactly as received (a leaf of the tx root)
   bas::v1::SignedTx signed_tx;
   bas::v1::TxBody body;
   crypto::PublicKey signer{};
@@ -74,6 +75,9 @@ crypto::Hash32 TxSigHash(std::string_view body);
 // The message a RotateKey's new key signs: tagged_hash("bas/rotate-key", old || new || chain).
 crypto::Hash32 RotateKeySigHash(const crypto::PublicKey& old_key, const crypto::PublicKey& new_key,
                                 std::string_view chain_id);
+
+// Serializes body once and signs those exact bytes: the SignedTx bytes to submit.
+std::string SignTx(const crypto::KeyPair& key, const bas::v1::TxBody& body);
 
 struct BlockContext {
   std::string chain_id;

@@ -160,6 +160,18 @@ std::vector<std::pair<std::string, std::string>> MembershipsOfKey(const KvReader
   return out;
 }
 
+std::optional<int64_t> NextDeadline(const KvReader& kv) {
+  std::optional<int64_t> earliest;
+  for (const std::string& prefix : {keys::PendingClosePrefix(), keys::ListingExpiryPrefix()}) {
+    kv.Scan(prefix, [&](std::string_view key, std::string_view) {
+      const auto t = static_cast<int64_t>(keys::ReadBe(key.substr(prefix.size(), 8)));
+      earliest = earliest ? std::min(*earliest, t) : t;
+      return false;  // the index is in time order: its first key is its earliest
+    });
+  }
+  return earliest;
+}
+
 bas::v1::EffectiveRule RuleFor(const KvReader& kv, std::string_view coalition,
                                std::string_view action_type) {
   return ResolveRule(action_type,

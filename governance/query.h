@@ -49,6 +49,10 @@ std::vector<bas::v1::Validator> ListValidators(const KvReader& kv);
 bas::v1::Account GetAccount(const KvReader& kv, const crypto::PublicKey& key);
 std::vector<std::pair<std::string, std::string>> MembershipsOfKey(const KvReader& kv,
                                                                   const crypto::PublicKey& key);
+// The earliest time at which a block has work without txs: the first voting end of an open
+// proposal or expiry of an active listing; nullopt when there is none.
+std::optional<int64_t> NextDeadline(const KvReader& kv);
+
 // The effective rule of an action type in a coalition ("Precise rules" 3).
 bas::v1::EffectiveRule RuleFor(const KvReader& kv, std::string_view coalition,
                                std::string_view action_type);

@@ -1,0 +1,123 @@
+#include "node/chain/executor.h"
+
+#include <atomic>
+#include <thread>
+
+#include "node/chain/encoding.h"
+
+namespace bas::node::chain {
+namespace {
+
+bas::v1::TxResult ToProto(const governance::TxResult& r) {
+  bas::v1::TxResult out;
+  out.set_code(static_cast<uint32_t>(r.outcome.code));
+  out.set_message(r.outcome.message);
+  for (const auto& e : r.events) *out.add_events() = e;
+  return out;
+}
+
+void Finish(governance::Engine& engine, const BlockInput& in, ExecutedBlock* out) {
+  governance::EndBlockResult end = engine.EndBlock();
+  for (auto& e : end.events) *out->results.add_end_block_events() = std::move(e);
+  for (auto& v : end.validator_updates) *out->results.add_validator_updates() = std::move(v);
+  out->writes = engine.TakeWrites();
+  out->app_hash = governance::NextAppHash(in.prev_app_hash, out->writes);
+  out->tx_root = TxRoot(out->txs);
+  out->results_root = ResultsRoot(out->results);
+}
+
+governance::BlockContext Context(const BlockInput& in) {
+  return governance::BlockContext{in.chain_id, in.height, in.time};
+}
+
+}  // namespace
+
+Result<GenesisState> ExecuteGenesis(const bas::v1::Genesis& genesis) {
+  governance::MemoryKv empty;
+  governance::Engine engine(empty);
+  if (Status s = engine.InitChain(genesis); !s.ok()) return s.error();
+  GenesisState out;
+  out.writes = engine.TakeWrites();
+  out.app_hash = governance::NextAppHash(crypto::Hash32{}, out.writes);
+  return out;
+}
+
+ExecutedBlock BuildBlock(const governance::KvReader& state, const BlockInput& in,
+                         const std::vector<const governance::CheckedTx*>& candidates,
+                         std::vector<DroppedTx>* dropped) {
+  governance::Engine engine(state);
+  engine.BeginBlock(Context(in));
+  ExecutedBlock out;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    governance::TxResult r = engine.DeliverTx(*candidates[i]);
+    if (!r.outcome.ok()) {
+      if (dropped != nullptr) dropped->push_back({i, r.outcome});
+      continue;
+    }
+    *out.txs.Add() = candidates[i]->raw;
+    *out.results.add_tx_results() = ToProto(r);
+  }
+  Finish(engine, in, &out);
+  return out;
+}
+
+Result<ExecutedBlock> ExecuteBlock(const governance::KvReader& state, const BlockInput& in,
+                                   const std::vector<governance::CheckedTx>& txs) {
+  governance::Engine engine(state);
+  engine.BeginBlock(Context(in));
+  ExecutedBlock out;
+  for (size_t i = 0; i < txs.size(); ++i) {
+    governance::TxResult r = engine.DeliverTx(txs[i]);
+    if (!r.outcome.ok()) {
+      return Error{"INVALID_BLOCK", "tx " + std::to_string(i) + " is refused: " +
+                                        std::string(governance::CodeName(r.outcome.code)) + " " +
+                                        r.outcome.message};
+    }
+    *out.txs.Add() = txs[i].raw;
+    *out.results.add_tx_results() = ToProto(r);
+  }
+  Finish(engine, in, &out);
+  return out;
+}
+
+Status CheckExecution(const bas::v1::BlockHeader& header, const ExecutedBlock& exec) {
+  if (header.tx_root() != HashBytes(exec.tx_root)) {
+    return Error{"INVALID_BLOCK", "tx_root differs from the txs"};
+  }
+  if (header.results_root() != HashBytes(exec.results_root)) {
+    return Error{"INVALID_BLOCK", "results_root differs from the execution"};
+  }
+  if (header.app_hash() != HashBytes(exec.app_hash)) {
+    return Error{"INVALID_BLOCK", "app_hash differs from the execution"};
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<governance::CheckedTx>> CheckBlockTxs(
+    const google::protobuf::RepeatedPtrField<std::string>& txs, std::string_view chain_id,
+    unsigned threads) {
+  const size_t n = static_cast<size_t>(txs.size());
+  std::vector<governance::CheckTxResult> checked(n);
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next++; i < n; i = next++) checked[i] = governance::CheckTx(txs[i], chain_id);
+  };
+  threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(n)));
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  std::vector<governance::CheckedTx> out;
+  out.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (!checked[i].outcome.ok()) {
+      return Error{"INVALID_BLOCK", "tx " + std::to_string(i) + ": " +
+                                        std::string(governance::CodeName(checked[i].outcome.code)) +
+                                        " " + checked[i].outcome.message};
+    }
+    out.push_back(std::move(checked[i].tx));
+  }
+  return out;
+}
+
+}  // namespace bas::node::chain

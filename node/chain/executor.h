@@ -1,0 +1,68 @@
+// Executes blocks through the governance engine: the one piece of block logic shared by the
+// proposer, validators, block sync and the auditor (DESIGN.md section 4). No networking, no
+// storage: state in, write set and roots out.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bas/v1/chain.pb.h"
+#include "bas/v1/genesis.pb.h"
+#include "crypto/result.h"
+#include "governance/engine.h"
+#include "governance/kv.h"
+
+namespace bas::node::chain {
+
+struct BlockInput {
+  std::string chain_id;
+  uint64_t height = 0;
+  int64_t time = 0;
+  crypto::Hash32 prev_app_hash{};
+};
+
+struct ExecutedBlock {
+  google::protobuf::RepeatedPtrField<std::string> txs;  // the txs executed, exact bytes
+  bas::v1::BlockResults results;
+  governance::WriteSet writes;
+  crypto::Hash32 app_hash{};
+  crypto::Hash32 tx_root{};
+  crypto::Hash32 results_root{};
+};
+
+struct DroppedTx {
+  size_t index = 0;  // into the candidates
+  governance::TxOutcome outcome;
+};
+
+// The state and app hash of a genesis document: InitChain over an empty state, app hash
+// NextAppHash(32 zero bytes, writes). Errors: "INVALID_GENESIS" naming the field.
+struct GenesisState {
+  governance::WriteSet writes;
+  crypto::Hash32 app_hash{};
+};
+Result<GenesisState> ExecuteGenesis(const bas::v1::Genesis& genesis);
+
+// Proposer: executes candidates in order, leaving out those the rules refuse (reported in
+// *dropped when not null). state: the state after the previous block.
+ExecutedBlock BuildBlock(const governance::KvReader& state, const BlockInput& in,
+                         const std::vector<const governance::CheckedTx*>& candidates,
+                         std::vector<DroppedTx>* dropped);
+
+// Validator, block sync, auditor: executes every tx of a block. Fails with "INVALID_BLOCK"
+// naming the first tx the rules refuse (a valid block holds only valid txs).
+Result<ExecutedBlock> ExecuteBlock(const governance::KvReader& state, const BlockInput& in,
+                                   const std::vector<governance::CheckedTx>& txs);
+
+// Compares a header's tx root, results root and app hash with an execution's;
+// "INVALID_BLOCK" naming the first field that differs.
+Status CheckExecution(const bas::v1::BlockHeader& header, const ExecutedBlock& exec);
+
+// CheckTx (decode, limits, signatures) of every tx of a block, on `threads` threads.
+// Fails with "INVALID_BLOCK" naming the first tx that does not pass. Thread-safe.
+Result<std::vector<governance::CheckedTx>> CheckBlockTxs(
+    const google::protobuf::RepeatedPtrField<std::string>& txs, std::string_view chain_id,
+    unsigned threads);
+
+}  // namespace bas::node::chain

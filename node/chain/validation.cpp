@@ -1,0 +1,66 @@
+#include "node/chain/validation.h"
+
+#include "node/chain/commit.h"
+#include "node/chain/encoding.h"
+
+namespace bas::node::chain {
+namespace {
+
+Status Invalid(std::string why) { return Error{"INVALID_BLOCK", std::move(why)}; }
+
+crypto::Hash32 SetHash(const bas::v1::ValidatorSet& set) {
+  return ValidatorSetHash({set.validators().begin(), set.validators().end()});
+}
+
+}  // namespace
+
+Status ValidateHeader(const bas::v1::Block& block, const ChainTip& tip) {
+  const bas::v1::BlockHeader& h = block.header();
+  if (auto e = CheckHeaderShape(h); !e.empty()) return Invalid(e);
+  if (h.chain_id() != tip.chain_id) return Invalid("header.chain_id: not this chain");
+  if (h.height() != tip.height + 1) {
+    return Invalid("header.height: " + std::to_string(h.height()) + ", expected " +
+                   std::to_string(tip.height + 1));
+  }
+  if (h.prev_block_hash() != HashBytes(tip.block_hash)) {
+    return Invalid("header.prev_block_hash: not the tip's hash");
+  }
+  if (h.time() < tip.time) return Invalid("header.time: before the previous block's");
+  if (h.validators_hash() != HashBytes(SetHash(tip.validators))) {
+    return Invalid("header.validators_hash: not this height's validator set");
+  }
+  if (h.next_validators_hash() != HashBytes(SetHash(tip.next_validators))) {
+    return Invalid("header.next_validators_hash: not the next height's validator set");
+  }
+  bool proposer_in_set = false;
+  for (const auto& v : tip.validators.validators()) proposer_in_set |= v.key() == h.proposer();
+  if (!proposer_in_set) return Invalid("header.proposer: not a validator");
+  if (h.last_commit_hash() != HashBytes(CommitHash(block.last_commit()))) {
+    return Invalid("header.last_commit_hash: does not match last_commit");
+  }
+  if (h.height() == 1) {
+    if (block.last_commit().signatures_size() != 0 || !block.last_commit().block_hash().empty()) {
+      return Invalid("last_commit: must be empty at height 1");
+    }
+  } else if (Status s = VerifyCommit(tip.chain_id, tip.height, HashBytes(tip.block_hash),
+                                     block.last_commit(), tip.tip_validators);
+             !s.ok()) {
+    return Invalid("last_commit: " + s.message());
+  }
+  return Status::Ok();
+}
+
+Result<ExecutedBlock> ValidateBlock(const governance::KvReader& state, const bas::v1::Block& block,
+                                    const ChainTip& tip, unsigned threads) {
+  if (Status s = ValidateHeader(block, tip); !s.ok()) return s.error();
+  auto txs = CheckBlockTxs(block.txs(), tip.chain_id, threads);
+  if (!txs.ok()) return txs.error();
+  const bas::v1::BlockHeader& h = block.header();
+  auto exec =
+      ExecuteBlock(state, BlockInput{tip.chain_id, h.height(), h.time(), tip.app_hash}, *txs);
+  if (!exec.ok()) return exec.error();
+  if (Status s = CheckExecution(h, *exec); !s.ok()) return s.error();
+  return exec;
+}
+
+}  // namespace bas::node::chain

@@ -1,0 +1,260 @@
+#include "node/storage/chain_store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include "governance/engine.h"
+
+namespace bas::node::storage {
+namespace {
+
+// Metadata keys.
+constexpr std::string_view kHead = "head";        // ChainHead, encoded below
+constexpr std::string_view kGenesis = "genesis";  // Genesis bytes
+
+std::string Be64(uint64_t v) {
+  std::string s(8, '\0');
+  for (int i = 0; i < 8; ++i) s[i] = static_cast<char>((v >> (8 * (7 - i))) & 0xff);
+  return s;
+}
+uint64_t ReadBe64(std::string_view s) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8 && i < s.size(); ++i) v = (v << 8) | static_cast<uint8_t>(s[i]);
+  return v;
+}
+std::string HashBytes(const crypto::Hash32& h) {
+  return std::string(reinterpret_cast<const char*>(h.data()), h.size());
+}
+crypto::Hash32 ToHash(std::string_view s) {
+  crypto::Hash32 h{};
+  if (s.size() == 32) std::copy(s.begin(), s.end(), h.begin());
+  return h;
+}
+
+// Block-table keys: 'b' + height (block), 'c' + height (commit), 'r' + height (results).
+std::string BlockKey(char kind, uint64_t height) { return std::string(1, kind) + Be64(height); }
+std::string ValidatorSetKey(uint64_t height) { return "valset/" + Be64(height); }
+
+std::string EncodeHead(const ChainHead& h) {
+  return Be64(h.height) + HashBytes(h.app_hash) + HashBytes(h.block_hash) +
+         Be64(static_cast<uint64_t>(h.time));
+}
+ChainHead DecodeHead(std::string_view s) {
+  ChainHead h;
+  if (s.size() != 8 + 32 + 32 + 8) std::abort();  // written only by EncodeHead
+  h.height = ReadBe64(s.substr(0, 8));
+  h.app_hash = ToHash(s.substr(8, 32));
+  h.block_hash = ToHash(s.substr(40, 32));
+  h.time = static_cast<int64_t>(ReadBe64(s.substr(72, 8)));
+  return h;
+}
+
+Error StorageError(const rocksdb::Status& s) { return Error{"STORAGE_ERROR", s.ToString()}; }
+
+template <typename Msg>
+std::optional<Msg> Parse(const std::optional<std::string>& raw) {
+  if (!raw) return std::nullopt;
+  Msg m;
+  if (!m.ParseFromString(*raw)) return std::nullopt;
+  return m;
+}
+
+rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+
+}  // namespace
+
+// ---- StateSnapshot ----
+
+StateSnapshot::~StateSnapshot() { db_->ReleaseSnapshot(snap_); }
+
+std::optional<std::string> StateSnapshot::Get(std::string_view key) const {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap_;
+  std::string value;
+  rocksdb::Status s = db_->Get(ro, cf_, ToSlice(key), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) std::abort();  // a read error of committed state: the store is unusable
+  return value;
+}
+
+void StateSnapshot::Scan(std::string_view prefix,
+                         const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap_;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf_));
+  for (it->Seek(ToSlice(prefix)); it->Valid(); it->Next()) {
+    const rocksdb::Slice k = it->key();
+    if (!k.starts_with(ToSlice(prefix))) break;
+    const rocksdb::Slice v = it->value();
+    if (!fn(std::string_view(k.data(), k.size()), std::string_view(v.data(), v.size()))) break;
+  }
+  if (!it->status().ok()) std::abort();
+}
+
+// ---- ChainStore ----
+
+ChainStore::~ChainStore() {
+  if (db_) {
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+    db_->Close();
+  }
+}
+
+Result<std::unique_ptr<ChainStore>> ChainStore::Open(const std::filesystem::path& dir,
+                                                     bool read_only) {
+  rocksdb::Options options;
+  options.create_if_missing = !read_only;
+  options.create_missing_column_families = !read_only;
+  options.paranoid_checks = true;
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const char* name :
+       {rocksdb::kDefaultColumnFamilyName.c_str(), "blocks", "txindex", "state", "consensus"}) {
+    cfs.emplace_back(name, rocksdb::ColumnFamilyOptions(options));
+  }
+  std::unique_ptr<ChainStore> store(new ChainStore());
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status s =
+      read_only ? rocksdb::DB::OpenForReadOnly(options, dir.string(), cfs, &store->handles_, &db)
+                : rocksdb::DB::Open(options, dir.string(), cfs, &store->handles_, &db);
+  if (!s.ok()) return StorageError(s);
+  store->db_.reset(db);
+  store->meta_ = store->handles_[0];
+  store->blocks_ = store->handles_[1];
+  store->txindex_ = store->handles_[2];
+  store->state_ = store->handles_[3];
+  store->consensus_ = store->handles_[4];
+  return store;
+}
+
+std::optional<std::string> ChainStore::Read(rocksdb::ColumnFamilyHandle* cf,
+                                            std::string_view key) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf, ToSlice(key), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) std::abort();
+  return value;
+}
+
+bool ChainStore::initialized() const { return Read(meta_, kHead).has_value(); }
+
+Status ChainStore::InitGenesis(const bas::v1::Genesis& genesis, const governance::WriteSet& writes,
+                               const crypto::Hash32& app_hash) {
+  rocksdb::WriteBatch batch;
+  for (const auto& [k, v] : writes) {
+    if (v) {
+      batch.Put(state_, k, *v);
+    } else {
+      batch.Delete(state_, k);
+    }
+  }
+  batch.Put(meta_, ToSlice(kGenesis), genesis.SerializeAsString());
+  bas::v1::ValidatorSet set;
+  *set.mutable_validators() = genesis.validators();
+  const std::string set_bytes = set.SerializeAsString();
+  batch.Put(meta_, ValidatorSetKey(1), set_bytes);
+  batch.Put(meta_, ValidatorSetKey(2), set_bytes);
+  ChainHead head;
+  head.app_hash = app_hash;
+  head.time = genesis.genesis_time();
+  batch.Put(meta_, ToSlice(kHead), EncodeHead(head));
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  rocksdb::Status s = db_->Write(wo, &batch);
+  if (!s.ok()) return StorageError(s);
+  return Status::Ok();
+}
+
+Result<bas::v1::Genesis> ChainStore::LoadGenesis() const {
+  auto g = Parse<bas::v1::Genesis>(Read(meta_, kGenesis));
+  if (!g) return Error{"STORAGE_ERROR", "no genesis in the store"};
+  return *g;
+}
+
+ChainHead ChainStore::head() const {
+  auto raw = Read(meta_, kHead);
+  return raw ? DecodeHead(*raw) : ChainHead{};
+}
+
+Status ChainStore::CommitBlock(const bas::v1::Block& block, const bas::v1::Commit& commit,
+                               const bas::v1::BlockResults& results,
+                               const governance::WriteSet& writes, const crypto::Hash32& app_hash,
+                               const bas::v1::ValidatorSet& set_at_h_plus_2) {
+  const uint64_t height = block.header().height();
+  rocksdb::WriteBatch batch;
+  batch.Put(blocks_, BlockKey('b', height), block.SerializeAsString());
+  batch.Put(blocks_, BlockKey('c', height), commit.SerializeAsString());
+  batch.Put(blocks_, BlockKey('r', height), results.SerializeAsString());
+  for (int i = 0; i < block.txs_size(); ++i) {
+    bas::v1::SignedTx tx;
+    if (!tx.ParseFromString(block.txs(i)) || tx.signer().size() != 32) {
+      return Error{"INVALID_BLOCK", "tx " + std::to_string(i) + " does not decode"};
+    }
+    crypto::PublicKey signer;
+    std::copy(tx.signer().begin(), tx.signer().end(), signer.begin());
+    bas::v1::TxLocation loc;
+    loc.set_height(height);
+    loc.set_index(static_cast<uint32_t>(i));
+    batch.Put(txindex_, HashBytes(governance::TxId(signer, tx.body())), loc.SerializeAsString());
+  }
+  for (const auto& [k, v] : writes) {
+    if (v) {
+      batch.Put(state_, k, *v);
+    } else {
+      batch.Delete(state_, k);
+    }
+  }
+  batch.Put(meta_, ValidatorSetKey(height + 2), set_at_h_plus_2.SerializeAsString());
+  ChainHead head;
+  head.height = height;
+  head.app_hash = app_hash;
+  head.block_hash = ToHash(commit.block_hash());
+  head.time = block.header().time();
+  batch.Put(meta_, ToSlice(kHead), EncodeHead(head));
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  rocksdb::Status s = db_->Write(wo, &batch);
+  if (!s.ok()) return StorageError(s);
+  return Status::Ok();
+}
+
+std::optional<bas::v1::Block> ChainStore::GetBlock(uint64_t height) const {
+  return Parse<bas::v1::Block>(Read(blocks_, BlockKey('b', height)));
+}
+std::optional<bas::v1::Commit> ChainStore::GetCommit(uint64_t height) const {
+  return Parse<bas::v1::Commit>(Read(blocks_, BlockKey('c', height)));
+}
+std::optional<bas::v1::BlockResults> ChainStore::GetResults(uint64_t height) const {
+  return Parse<bas::v1::BlockResults>(Read(blocks_, BlockKey('r', height)));
+}
+std::optional<bas::v1::TxLocation> ChainStore::FindTx(const crypto::Hash32& tx_id) const {
+  return Parse<bas::v1::TxLocation>(Read(txindex_, HashBytes(tx_id)));
+}
+std::optional<bas::v1::ValidatorSet> ChainStore::ValidatorsAt(uint64_t height) const {
+  return Parse<bas::v1::ValidatorSet>(Read(meta_, ValidatorSetKey(height)));
+}
+
+std::unique_ptr<StateSnapshot> ChainStore::Snapshot() const {
+  const rocksdb::Snapshot* snap = db_->GetSnapshot();
+  // The head read under the same snapshot, so height and state agree.
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap;
+  std::string raw;
+  uint64_t height = 0;
+  if (db_->Get(ro, meta_, ToSlice(kHead), &raw).ok()) height = DecodeHead(raw).height;
+  return std::unique_ptr<StateSnapshot>(new StateSnapshot(db_.get(), state_, snap, height));
+}
+
+Status ChainStore::PutConsensus(std::string_view key, std::string_view value) {
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  rocksdb::Status s = db_->Put(wo, consensus_, ToSlice(key), ToSlice(value));
+  if (!s.ok()) return StorageError(s);
+  return Status::Ok();
+}
+
+std::optional<std::string> ChainStore::GetConsensus(std::string_view key) const {
+  return Read(consensus_, key);
+}
+
+}  // namespace bas::node::storage
