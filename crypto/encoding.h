@@ -2,6 +2,8 @@
 // code "MALFORMED_HEX" / "MALFORMED_BASE64" rather than guessing. Pure; thread-safe.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -22,8 +24,8 @@ Result<std::array<uint8_t, N>> HexDecodeFixed(std::string_view hex) {
   auto bytes = HexDecode(hex);
   if (!bytes.ok()) return bytes.error();
   if (bytes->size() != N) {
-    return Error{"MALFORMED_HEX", "expected " + std::to_string(N) + " bytes, got " +
-                                      std::to_string(bytes->size())};
+    return Error{"MALFORMED_HEX",
+                 "expected " + std::to_string(N) + " bytes, got " + std::to_string(bytes->size())};
   }
   std::array<uint8_t, N> out{};
   std::copy(bytes->begin(), bytes->end(), out.begin());

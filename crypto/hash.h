@@ -39,6 +39,7 @@ class Sha256 {
   Hash32 Final();
 
  private:
+  friend class TaggedHasher;  // starts from a cached tag midstate
   struct Impl;
   Impl* impl_;
 };

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 #include "crypto/result.h"
 #include "crypto/schnorr.h"
@@ -26,15 +27,20 @@ struct KeyFile {
   SecretKey secret_key;
 };
 
-// Writes `key` to path. Errors: "IO_ERROR" (with the OS reason), "RANDOM_FAILED",
-// "INVALID_ARGUMENT" (bad scrypt parameters).
+// Writes `key` to path, atomically replacing any file already there; on failure no temporary
+// file is left behind. Errors: "IO_ERROR" (with the OS reason), "RANDOM_FAILED",
+// "INVALID_ARGUMENT" (scrypt parameters outside the bounds ReadKeyFile accepts: N a power of
+// two in [2^10, 2^20], r in [1, 16], p in [1, 4], 128*N*r <= 256 MiB; a name over 1024 bytes;
+// a public key that is not the secret key's), "INTERNAL" (OpenSSL failed, e.g. out of memory).
+// Thread-safe.
 Status WriteKeyFile(const std::filesystem::path& path, const KeyFile& key,
                     std::string_view passphrase, const ScryptParams& params = {});
 
 // Reads and decrypts a key file. Errors: "IO_ERROR", "MALFORMED_KEYFILE" (not a key file, an
 // unknown version, parameters outside the accepted bounds), "BAD_PASSPHRASE" (authentication
 // failed: a wrong passphrase or a tampered file; the two cannot be told apart), "KEY_MISMATCH"
-// (the decrypted secret does not give the stored public key).
+// (the decrypted secret does not give the stored public key), "INTERNAL" (OpenSSL failed).
+// Costs one scrypt run with the file's parameters. Thread-safe.
 Result<KeyFile> ReadKeyFile(const std::filesystem::path& path, std::string_view passphrase);
 
 }  // namespace bas::crypto

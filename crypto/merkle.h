@@ -28,6 +28,10 @@ std::vector<Hash32> MerkleProof(const std::vector<Hash32>& leaf_hashes, uint64_t
 // True iff proof shows that a leaf hashing to leaf_hash is at `index` of a tree of
 // `leaf_count` leaves with this root. False for index >= leaf_count, a proof of the wrong
 // length, or any other mismatch.
+// leaf_count must come from an authenticated source (e.g. a block header), not from the
+// prover: a proof binds it only through the path's shape, so a proof often also verifies
+// under another leaf_count (leaf 0 of 3 leaves checks as leaf 0 of 4), and can then even
+// vouch for another index (leaf 2 of 3 checks as leaf 1 of 2 against the same root).
 bool VerifyMerkleProof(const Hash32& leaf_hash, uint64_t index, uint64_t leaf_count,
                        const std::vector<Hash32>& proof, const Hash32& root);
 

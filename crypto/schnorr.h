@@ -9,6 +9,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 
 #include "crypto/hash.h"
 #include "crypto/result.h"
