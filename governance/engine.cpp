@@ -5,7 +5,10 @@
 #include "governance/engine.h"
 
 #include <algorithm>
+#include <cassert>
 #include <map>
+#include <set>
+#include <unordered_map>
 
 #include "governance/keys.h"
 #include "governance/rules.h"
@@ -38,14 +41,16 @@ std::string Hex(std::string_view bytes) {
   return out;
 }
 
-bas::v1::Event MakeEvent(std::string type,
-                         std::initializer_list<std::pair<std::string, std::string>> attrs) {
+bas::v1::Event MakeEvent(
+    std::string_view type,
+    std::initializer_list<std::pair<std::string_view, std::string_view>> attrs) {
   bas::v1::Event e;
-  e.set_type(std::move(type));
+  e.set_type(std::string(type));
+  e.mutable_attributes()->Reserve(static_cast<int>(attrs.size()));
   for (const auto& [k, v] : attrs) {
     auto* a = e.add_attributes();
-    a->set_key(k);
-    a->set_value(v);
+    a->set_key(std::string(k));
+    a->set_value(std::string(v));
   }
   return e;
 }
@@ -161,8 +166,73 @@ struct Engine::Impl {
 
   StateOverlay state;
   BlockContext block;
+  uint32_t accepted_in_block = 0;      // txs accepted so far in this block: orders vote history
   std::vector<bas::v1::Event> events;  // of the tx or end-block step under way
   std::vector<bas::v1::Validator> validator_updates;
+
+  // Decoded proposals, by id: every vote reads its proposal's coalition, status and end.
+  // Refreshed on every store; dropped whole when a savepoint is undone.
+  struct CachedProposal {
+    Proposal proposal;
+    std::string id_hex;  // for events
+  };
+  std::unordered_map<std::string, std::shared_ptr<const CachedProposal>> proposal_cache;
+
+  std::shared_ptr<const CachedProposal> LoadProposal(const std::string& id) {
+    if (auto it = proposal_cache.find(id); it != proposal_cache.end()) return it->second;
+    auto p = Load<Proposal>(keys::Proposal(id));
+    if (!p) return nullptr;
+    auto cached = std::make_shared<const CachedProposal>(CachedProposal{std::move(*p), Hex(id)});
+    proposal_cache.emplace(id, cached);
+    return cached;
+  }
+  void StoreProposal(const Proposal& p) {
+    Store(keys::Proposal(p.id()), p);
+    proposal_cache.insert_or_assign(
+        p.id(), std::make_shared<const CachedProposal>(CachedProposal{p, Hex(p.id())}));
+  }
+
+  // Tallies, by proposal sequence: changed in memory as votes arrive and written to the state
+  // once per block (FlushTallies), not once per vote. Safe across savepoints because a tally
+  // changes only in the last step of a vote, which cannot fail: an undone savepoint never
+  // changed one (tally_changes counts, and Rollback checks it).
+  std::map<uint64_t, bas::v1::ProposalTally> tally_cache;
+  std::set<uint64_t> dirty_tallies;
+  uint64_t tally_changes = 0;
+  std::vector<uint64_t> tally_changes_at_begin;
+
+  bas::v1::ProposalTally& LoadTally(uint64_t seq) {
+    auto it = tally_cache.find(seq);
+    if (it == tally_cache.end()) {
+      auto t = Load<bas::v1::ProposalTally>(keys::Tally(seq));
+      if (!t) std::abort();  // every proposal has a tally from its first block
+      it = tally_cache.emplace(seq, std::move(*t)).first;
+    }
+    return it->second;
+  }
+  void TallyChanged(uint64_t seq) {
+    dirty_tallies.insert(seq);
+    ++tally_changes;
+  }
+  void FlushTallies() {
+    for (uint64_t seq : dirty_tallies) Store(keys::Tally(seq), tally_cache.at(seq));
+    dirty_tallies.clear();
+  }
+
+  void Begin() {
+    state.Begin();
+    tally_changes_at_begin.push_back(tally_changes);
+  }
+  void Commit() {
+    state.Commit();
+    tally_changes_at_begin.pop_back();
+  }
+  void Rollback() {
+    state.Rollback();
+    assert(tally_changes == tally_changes_at_begin.back());
+    tally_changes_at_begin.pop_back();
+    proposal_cache.clear();
+  }
 
   // ---- typed state access ----
   template <typename Msg>
@@ -321,7 +391,7 @@ struct Engine::Impl {
       return true;
     });
     for (const auto& [elector, group] : electors) {
-      state.Put(keys::Elector(id, elector), std::string(1, static_cast<char>(group)));
+      state.Put(keys::Elector(prop.sequence(), elector), std::string(1, static_cast<char>(group)));
     }
     bas::v1::ProposalTally tally;
     tally.set_eligible(electors.size());
@@ -330,8 +400,9 @@ struct Engine::Impl {
       g->set_group(static_cast<bas::v1::StakeholderGroup>(group));
       g->set_eligible(n);
     }
-    Store(keys::Tally(id), tally);
-    Store(keys::Proposal(id), prop);
+    tally_cache.insert_or_assign(prop.sequence(), tally);
+    TallyChanged(prop.sequence());
+    StoreProposal(prop);
     state.Put(keys::PendingClose(prop.end_time(), prop.sequence()), id);
     state.Put(keys::ProposalBySeq(prop.sequence()), id);
     events.push_back(MakeEvent("proposal_opened", {{"proposal_id", Hex(id)},
@@ -341,14 +412,15 @@ struct Engine::Impl {
 
   // UNKNOWN_PROPOSAL, NOT_MEMBER, VOTING_CLOSED: the first checks of vote and withdraw.
   Outcome CheckProposalOpen(const std::string& proposal_id, std::string_view signer,
-                            std::optional<Proposal>* prop, std::string* member_id) {
-    *prop = Load<Proposal>(keys::Proposal(proposal_id));
-    if (!*prop) return Fail(Code::kUnknownProposal, "no proposal " + Hex(proposal_id));
-    *member_id = ActiveMemberId((*prop)->coalition(), signer);
+                            std::shared_ptr<const CachedProposal>* cached, std::string* member_id) {
+    *cached = LoadProposal(proposal_id);
+    if (!*cached) return Fail(Code::kUnknownProposal, "no proposal " + Hex(proposal_id));
+    const Proposal& prop = (*cached)->proposal;
+    *member_id = ActiveMemberId(prop.coalition(), signer);
     if (member_id->empty()) {
-      return Fail(Code::kNotMember, "signer is not a member of " + (*prop)->coalition());
+      return Fail(Code::kNotMember, "signer is not a member of " + prop.coalition());
     }
-    if ((*prop)->status() != Proposal::ACTIVE || block.time >= (*prop)->end_time()) {
+    if (prop.status() != Proposal::ACTIVE || block.time >= prop.end_time()) {
       return Fail(Code::kVotingClosed, "voting on " + Hex(proposal_id) + " has ended");
     }
     return {};
@@ -356,19 +428,19 @@ struct Engine::Impl {
 
   Outcome DeliverVote(const CheckedTx& tx) {
     const bas::v1::Vote& v = tx.body.vote();
-    std::optional<Proposal> prop;
+    std::shared_ptr<const CachedProposal> cached;
     std::string member_id;
-    if (auto o = CheckProposalOpen(v.proposal_id(), tx.signed_tx.signer(), &prop, &member_id);
+    if (auto o = CheckProposalOpen(v.proposal_id(), tx.signed_tx.signer(), &cached, &member_id);
         !o.ok()) {
       return o;
     }
-    const auto elector = state.Get(keys::Elector(v.proposal_id(), member_id));
+    const Proposal* prop = &cached->proposal;
+    const auto elector = state.Get(keys::Elector(prop->sequence(), member_id));
     if (!elector)
       return Fail(Code::kNotEligible, member_id + " is not in the proposal's electorate");
     const auto group = static_cast<bas::v1::StakeholderGroup>(static_cast<uint8_t>((*elector)[0]));
 
-    auto tally = Load<bas::v1::ProposalTally>(keys::Tally(v.proposal_id()));
-    if (!tally) std::abort();
+    bas::v1::ProposalTally* tally = &LoadTally(prop->sequence());
     bas::v1::GroupTally* group_tally = nullptr;
     for (auto& g : *tally->mutable_groups()) {
       if (g.group() == group) group_tally = &g;
@@ -391,10 +463,10 @@ struct Engine::Impl {
             std::abort();
         }
       };
-      bump(&*tally);
+      bump(tally);
       bump(group_tally);
     };
-    const std::string vote_key = keys::LatestVote(v.proposal_id(), member_id);
+    const std::string vote_key = keys::LatestVote(prop->sequence(), member_id);
     if (auto previous = Load<bas::v1::VoteRecord>(vote_key)) count(previous->choice(), -1);
     count(v.choice(), +1);
 
@@ -409,9 +481,9 @@ struct Engine::Impl {
     record.set_group(group);
     const std::string raw = Serialize(record);
     state.Put(vote_key, raw);
-    state.Put(keys::VoteHistory(v.proposal_id(), NextSeq("vote")), raw);
-    Store(keys::Tally(v.proposal_id()), *tally);
-    events.push_back(MakeEvent("vote_cast", {{"proposal_id", Hex(v.proposal_id())},
+    state.Put(keys::VoteHistory(prop->sequence(), block.height, accepted_in_block), raw);
+    TallyChanged(prop->sequence());
+    events.push_back(MakeEvent("vote_cast", {{"proposal_id", cached->id_hex},
                                              {"member_id", member_id},
                                              {"choice", bas::v1::VoteChoice_Name(v.choice())}}));
     return {};
@@ -419,15 +491,17 @@ struct Engine::Impl {
 
   Outcome DeliverWithdraw(const CheckedTx& tx) {
     const std::string& id = tx.body.withdraw().proposal_id();
-    std::optional<Proposal> prop;
+    std::shared_ptr<const CachedProposal> open;
     std::string member_id;
-    if (auto o = CheckProposalOpen(id, tx.signed_tx.signer(), &prop, &member_id); !o.ok()) return o;
-    if (prop->proposer_member_id().empty() || prop->proposer_member_id() != member_id) {
+    if (auto o = CheckProposalOpen(id, tx.signed_tx.signer(), &open, &member_id); !o.ok()) return o;
+    if (open->proposal.proposer_member_id().empty() ||
+        open->proposal.proposer_member_id() != member_id) {
       return Fail(Code::kNotAuthorized, "only the proposer may withdraw");
     }
-    state.Delete(keys::PendingClose(prop->end_time(), prop->sequence()));
-    prop->set_status(Proposal::WITHDRAWN);
-    RecordDecision(*prop, "", {});
+    Proposal prop = open->proposal;
+    state.Delete(keys::PendingClose(prop.end_time(), prop.sequence()));
+    prop.set_status(Proposal::WITHDRAWN);
+    RecordDecision(prop, "", {});
     return {};
   }
 
@@ -597,27 +671,26 @@ struct Engine::Impl {
     d.set_title(prop.title());
     d.set_status(prop.status());
     d.set_failed_test(failed_test);
-    auto tally = Load<bas::v1::ProposalTally>(keys::Tally(prop.id()));
-    if (!tally) std::abort();
-    *d.mutable_tally() = *tally;
+    *d.mutable_tally() = LoadTally(prop.sequence());
     d.set_close_height(block.height);
     d.set_close_time(block.time);
     for (const auto& e : effects) *d.add_effects() = e;
     // Dissent: every elector whose last vote is NO, by member id (the key order).
-    state.Scan(keys::LatestVotePrefix(prop.id()), [&](std::string_view, std::string_view raw) {
-      bas::v1::VoteRecord v;
-      if (!v.ParseFromArray(raw.data(), static_cast<int>(raw.size()))) std::abort();
-      if (v.choice() == bas::v1::NO) {
-        auto* dissent = d.add_dissent();
-        dissent->set_member_id(v.member_id());
-        dissent->set_reason(v.reason());
-      }
-      return true;
-    });
+    state.Scan(keys::LatestVotePrefix(prop.sequence()),
+               [&](std::string_view, std::string_view raw) {
+                 bas::v1::VoteRecord v;
+                 if (!v.ParseFromArray(raw.data(), static_cast<int>(raw.size()))) std::abort();
+                 if (v.choice() == bas::v1::NO) {
+                   auto* dissent = d.add_dissent();
+                   dissent->set_member_id(v.member_id());
+                   dissent->set_reason(v.reason());
+                 }
+                 return true;
+               });
     coalition->set_next_decision_number(coalition->next_decision_number() + 1);
     Store(keys::Coalition(prop.coalition()), *coalition);
     Store(keys::Decision(prop.coalition(), d.number()), d);
-    Store(keys::Proposal(prop.id()), prop);
+    StoreProposal(prop);
     if (prop.is_application()) {
       state.Delete(keys::PendingApplication(prop.coalition(), prop.proposer_key()));
     }
@@ -629,25 +702,23 @@ struct Engine::Impl {
   }
 
   void CloseProposal(Proposal prop) {
-    const auto tally = Load<bas::v1::ProposalTally>(keys::Tally(prop.id()));
-    if (!tally) std::abort();
-    std::string failed_test = FailedTest(prop.rule(), *tally);
+    std::string failed_test = FailedTest(prop.rule(), LoadTally(prop.sequence()));
     std::vector<bas::v1::Event> effects;
     if (!failed_test.empty()) {
       prop.set_status(Proposal::REJECTED);
     } else {
       // All actions or none: a savepoint kept only if every action succeeds.
-      state.Begin();
+      Begin();
       Outcome outcome;
       for (const Action& a : prop.actions()) {
         outcome = ExecuteAction(prop, a, &effects);
         if (!outcome.ok()) break;
       }
       if (outcome.ok()) {
-        state.Commit();
+        Commit();
         prop.set_status(Proposal::PASSED);
       } else {
-        state.Rollback();
+        Rollback();
         effects.clear();
         prop.set_status(Proposal::FAILED);
         failed_test = std::string(CodeName(outcome.code));
@@ -659,9 +730,14 @@ struct Engine::Impl {
   Outcome ExecuteAction(const Proposal& prop, const Action& a,
                         std::vector<bas::v1::Event>* effects) {
     const std::string& c = prop.coalition();
-    auto effect = [&](std::string type,
+    auto effect = [&](std::string_view type,
                       std::initializer_list<std::pair<std::string, std::string>> attrs) {
-      effects->push_back(MakeEvent(std::move(type), attrs));
+      bas::v1::Event& e = effects->emplace_back(MakeEvent(type, {}));
+      for (const auto& [k, v] : attrs) {
+        auto* attr = e.add_attributes();
+        attr->set_key(k);
+        attr->set_value(v);
+      }
     };
     switch (a.kind_case()) {
       case Action::kAdmitMember: {
@@ -853,7 +929,10 @@ struct Engine::Impl {
 Engine::Engine(const KvReader& base) : impl_(std::make_unique<Impl>(base)) {}
 Engine::~Engine() = default;
 
-const KvReader& Engine::view() const { return impl_->state; }
+const KvReader& Engine::view() const {
+  impl_->FlushTallies();  // so that readers between txs see every vote counted
+  return impl_->state;
+}
 
 Status Engine::InitChain(const bas::v1::Genesis& genesis) {
   if (auto e = ValidateGenesis(genesis); !e.empty()) return Error{"INVALID_GENESIS", e};
@@ -871,13 +950,14 @@ Status Engine::InitChain(const bas::v1::Genesis& genesis) {
 
 void Engine::BeginBlock(const BlockContext& ctx) {
   impl_->block = ctx;
+  impl_->accepted_in_block = 0;
   impl_->validator_updates.clear();
 }
 
 TxResult Engine::DeliverTx(const CheckedTx& tx) {
   Impl& s = *impl_;
   s.events.clear();
-  s.state.Begin();
+  s.Begin();
   Outcome outcome;
   auto account =
       s.Load<bas::v1::Account>(keys::Account(tx.signed_tx.signer())).value_or(bas::v1::Account());
@@ -916,10 +996,11 @@ TxResult Engine::DeliverTx(const CheckedTx& tx) {
   if (outcome.ok()) {
     account.set_next_nonce(account.next_nonce() + 1);
     s.Store(keys::Account(tx.signed_tx.signer()), account);
-    s.state.Commit();
+    s.Commit();
+    ++s.accepted_in_block;
     result.events = std::move(s.events);
   } else {
-    s.state.Rollback();
+    s.Rollback();
   }
   s.events.clear();
   result.outcome = {outcome.code, std::move(outcome.message)};
@@ -939,11 +1020,12 @@ EndBlockResult Engine::EndBlock() {
   });
   std::sort(due.begin(), due.end());
   for (const auto& [seq, id] : due) {
-    auto prop = s.Load<Proposal>(keys::Proposal(id));
-    if (!prop) std::abort();
-    s.state.Delete(keys::PendingClose(prop->end_time(), prop->sequence()));
+    auto cached = s.LoadProposal(id);
+    if (!cached) std::abort();
+    const Proposal& prop = cached->proposal;
+    s.state.Delete(keys::PendingClose(prop.end_time(), prop.sequence()));
     s.pending_validator_updates.clear();
-    s.CloseProposal(*prop);
+    s.CloseProposal(prop);
     for (auto& v : s.pending_validator_updates) s.validator_updates.push_back(std::move(v));
     s.pending_validator_updates.clear();
   }
@@ -973,6 +1055,9 @@ EndBlockResult Engine::EndBlock() {
   return r;
 }
 
-WriteSet Engine::TakeWrites() { return impl_->state.TakeWrites(); }
+WriteSet Engine::TakeWrites() {
+  impl_->FlushTallies();
+  return impl_->state.TakeWrites();
+}
 
 }  // namespace bas::governance

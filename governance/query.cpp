@@ -31,6 +31,13 @@ std::vector<Msg> ScanRecords(const KvReader& kv, const std::string& prefix) {
 
 std::string Bytes(const crypto::Hash32& h) { return keys::Bytes(h); }
 
+// The acceptance sequence that keys a proposal's tally, electorate and votes.
+std::optional<uint64_t> ProposalSeq(const KvReader& kv, const crypto::Hash32& id) {
+  auto p = LoadRecord<bas::v1::Proposal>(kv, keys::Proposal(Bytes(id)));
+  if (!p) return std::nullopt;
+  return p->sequence();
+}
+
 }  // namespace
 
 std::vector<bas::v1::Coalition> ListCoalitions(const KvReader& kv) {
@@ -60,7 +67,9 @@ std::optional<bas::v1::Proposal> GetProposal(const KvReader& kv, const crypto::H
 }
 
 std::optional<bas::v1::ProposalTally> GetTally(const KvReader& kv, const crypto::Hash32& id) {
-  return LoadRecord<bas::v1::ProposalTally>(kv, keys::Tally(Bytes(id)));
+  auto seq = ProposalSeq(kv, id);
+  if (!seq) return std::nullopt;
+  return LoadRecord<bas::v1::ProposalTally>(kv, keys::Tally(*seq));
 }
 
 std::vector<bas::v1::Proposal> ListProposals(const KvReader& kv, std::string_view coalition) {
@@ -74,17 +83,23 @@ std::vector<bas::v1::Proposal> ListProposals(const KvReader& kv, std::string_vie
 }
 
 std::vector<bas::v1::VoteRecord> ListVotes(const KvReader& kv, const crypto::Hash32& proposal) {
-  return ScanRecords<bas::v1::VoteRecord>(kv, keys::LatestVotePrefix(Bytes(proposal)));
+  auto seq = ProposalSeq(kv, proposal);
+  if (!seq) return {};
+  return ScanRecords<bas::v1::VoteRecord>(kv, keys::LatestVotePrefix(*seq));
 }
 
 std::vector<bas::v1::VoteRecord> VoteHistory(const KvReader& kv, const crypto::Hash32& proposal) {
-  return ScanRecords<bas::v1::VoteRecord>(kv, keys::VoteHistoryPrefix(Bytes(proposal)));
+  auto seq = ProposalSeq(kv, proposal);
+  if (!seq) return {};
+  return ScanRecords<bas::v1::VoteRecord>(kv, keys::VoteHistoryPrefix(*seq));
 }
 
 std::vector<std::pair<std::string, bas::v1::StakeholderGroup>> Electorate(
     const KvReader& kv, const crypto::Hash32& proposal) {
   std::vector<std::pair<std::string, bas::v1::StakeholderGroup>> out;
-  const std::string prefix = keys::ElectorPrefix(Bytes(proposal));
+  auto seq = ProposalSeq(kv, proposal);
+  if (!seq) return out;
+  const std::string prefix = keys::ElectorPrefix(*seq);
   kv.Scan(prefix, [&](std::string_view key, std::string_view group) {
     out.emplace_back(std::string(key.substr(prefix.size())),
                      static_cast<bas::v1::StakeholderGroup>(static_cast<uint8_t>(group.at(0))));

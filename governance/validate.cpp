@@ -17,6 +17,7 @@ constexpr size_t kMaxUriBytes = 2048;
 constexpr size_t kMaxTextBytes = 10000;
 constexpr size_t kMaxBmmNames = 64;
 constexpr size_t kMaxMembersPerAction = 1000;
+constexpr size_t kMaxGenesisMembers = 1000000;
 constexpr uint32_t kMinYear = 1970;
 constexpr uint32_t kMaxYear = 9999;
 constexpr uint64_t kMaxValidatorPower = uint64_t{1} << 50;
@@ -110,8 +111,9 @@ std::string RuleEntries(std::string_view field,
 
 // Members of a coalition being created: valid, unique ids and keys.
 std::string MemberList(std::string_view field,
-                       const google::protobuf::RepeatedPtrField<bas::v1::MemberInfo>& members) {
-  if (static_cast<size_t>(members.size()) > kMaxMembersPerAction) {
+                       const google::protobuf::RepeatedPtrField<bas::v1::MemberInfo>& members,
+                       size_t max_members) {
+  if (static_cast<size_t>(members.size()) > max_members) {
     return std::string(field) + ": too many members";
   }
   std::set<std::string_view> ids, keys;
@@ -316,7 +318,10 @@ std::string ValidateAction(const Action& a) {
       if (auto e = Slug("create_coalition.id", c.id()); !e.empty()) return e;
       if (auto e = Text("create_coalition.name", c.name(), kMaxNameBytes, true); !e.empty())
         return e;
-      if (auto e = MemberList("create_coalition.members", c.members()); !e.empty()) return e;
+      if (auto e = MemberList("create_coalition.members", c.members(), kMaxMembersPerAction);
+          !e.empty()) {
+        return e;
+      }
       // IGF rule: a Dynamic Coalition starts with members from at least 3 stakeholder groups.
       std::set<int> groups;
       for (const auto& m : c.members()) groups.insert(m.group());
@@ -413,7 +418,9 @@ std::string ValidateGenesis(const bas::v1::Genesis& g) {
     if (auto e = Slug(f + ".id", c.id()); !e.empty()) return e;
     if (!coalition_ids.insert(c.id()).second) return f + ".id: twice";
     if (auto e = Text(f + ".name", c.name(), kMaxNameBytes, false); !e.empty()) return e;
-    if (auto e = MemberList(f + ".members", c.members()); !e.empty()) return e;
+    if (auto e = MemberList(f + ".members", c.members(), kMaxGenesisMembers); !e.empty()) {
+      return e;
+    }
     if (auto e = RuleEntries(f + ".rules", c.rules()); !e.empty()) return e;
   }
   std::set<std::string_view> versions;
