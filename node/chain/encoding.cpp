@@ -92,21 +92,30 @@ crypto::Hash32 VoteSignHash(std::string_view chain_id, bas::v1::VoteType type, u
   return crypto::TaggedHash("bas/vote", w.bytes());
 }
 
+std::string CheckCommitShape(const bas::v1::Commit& commit) {
+  if (!commit.block_hash().empty() && commit.block_hash().size() != 32) {
+    return "commit.block_hash: must be 32 bytes";
+  }
+  for (int i = 0; i < commit.signatures_size(); ++i) {
+    const auto& s = commit.signatures(i);
+    if (s.validator().size() != 32 || s.signature().size() != 64) {
+      return "commit.signatures[" + std::to_string(i) +
+             "]: a 32-byte validator and a 64-byte signature";
+    }
+  }
+  return "";
+}
+
 crypto::Hash32 CommitHash(const bas::v1::Commit& commit) {
-  if (commit.block_hash().empty() && commit.signatures().empty()) return crypto::Hash32{};
+  if (commit.ByteSizeLong() == 0) return crypto::Hash32{};
   std::vector<const bas::v1::CommitSig*> sigs;
   for (const auto& s : commit.signatures()) sigs.push_back(&s);
   std::sort(sigs.begin(), sigs.end(),
             [](const auto* a, const auto* b) { return a->validator() < b->validator(); });
   CanonicalWriter w;
-  w.U64(commit.height()).U32(commit.round()).H32(commit.block_hash());
+  w.U64(commit.height()).U32(commit.round()).Opt32(commit.block_hash());
   w.U32(static_cast<uint32_t>(sigs.size()));
-  for (const auto* s : sigs) {
-    w.H32(s->validator());
-    std::string sig = s->signature();
-    sig.resize(64);  // shape is checked by commit verification; hash a fixed width regardless
-    w.Str(sig);
-  }
+  for (const auto* s : sigs) w.H32(s->validator()).Str(s->signature());
   return crypto::TaggedHash("bas/commit", w.bytes());
 }
 

@@ -50,9 +50,14 @@ crypto::Hash32 BlockHash(const bas::v1::BlockHeader& header);
 crypto::Hash32 VoteSignHash(std::string_view chain_id, bas::v1::VoteType type, uint64_t height,
                             uint32_t round, std::string_view block_hash);
 
-// tagged_hash("bas/commit", u64 height || u32 round || h32 block_hash || u32 n ||
-// n * (h32 validator || 64-byte signature)), signatures in validator key order.
-// For an empty commit (height 1's last commit): 32 zero bytes.
+// Fields of a commit that must have a fixed width do ("" when so, else why): block_hash empty or
+// 32 bytes, each validator 32 bytes and each signature 64. Check before hashing input.
+std::string CheckCommitShape(const bas::v1::Commit& commit);
+
+// tagged_hash("bas/commit", u64 height || u32 round || opt32 block_hash || u32 n ||
+// n * (h32 validator || str signature)), signatures in validator key order.
+// For an empty commit (height 1's last commit, every field unset): 32 zero bytes.
+// Precondition: CheckCommitShape(commit) is "".
 crypto::Hash32 CommitHash(const bas::v1::Commit& commit);
 
 // tagged_hash("bas/validators", u32 n || n * (h32 key || u64 power)), keys in bytewise order.

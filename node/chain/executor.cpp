@@ -33,6 +33,11 @@ governance::BlockContext Context(const BlockInput& in) {
 }  // namespace
 
 Result<GenesisState> ExecuteGenesis(const bas::v1::Genesis& genesis) {
+  // The rules accept a genesis without validators (scenarios run without consensus); a chain
+  // does not: nobody could certify its first block.
+  if (genesis.validators().empty()) {
+    return Error{"INVALID_GENESIS", "validators: at least one"};
+  }
   governance::MemoryKv empty;
   governance::Engine engine(empty);
   if (Status s = engine.InitChain(genesis); !s.ok()) return s.error();

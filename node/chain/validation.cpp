@@ -35,13 +35,13 @@ Status ValidateHeader(const bas::v1::Block& block, const ChainTip& tip) {
   bool proposer_in_set = false;
   for (const auto& v : tip.validators.validators()) proposer_in_set |= v.key() == h.proposer();
   if (!proposer_in_set) return Invalid("header.proposer: not a validator");
+  if (auto e = CheckCommitShape(block.last_commit()); !e.empty()) return Invalid("last_" + e);
   if (h.last_commit_hash() != HashBytes(CommitHash(block.last_commit()))) {
     return Invalid("header.last_commit_hash: does not match last_commit");
   }
   if (h.height() == 1) {
-    if (block.last_commit().signatures_size() != 0 || !block.last_commit().block_hash().empty()) {
+    if (block.last_commit().ByteSizeLong() != 0)
       return Invalid("last_commit: must be empty at height 1");
-    }
   } else if (Status s = VerifyCommit(tip.chain_id, tip.height, HashBytes(tip.block_hash),
                                      block.last_commit(), tip.tip_validators);
              !s.ok()) {

@@ -80,6 +80,7 @@ class Node {
   TxWait WaitForTx(const crypto::Hash32& tx_id, std::chrono::milliseconds timeout);
 
   const std::string& chain_id() const { return chain_id_; }
+  const crypto::PublicKey& node_key() const { return key_.public_key(); }
   const bas::v1::Genesis& genesis() const { return genesis_; }
   const storage::ChainStore& store() const { return *store_; }
   const mempool::Mempool& mempool() const { return mempool_; }

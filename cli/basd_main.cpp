@@ -1,0 +1,312 @@
+// `basd`: the BAS Ledger node daemon. Argument parsing only; the work is in node/.
+//
+//   basd init --home DIR [--moniker NAME] [--rpc HOST:PORT]
+//   basd genesis new --home DIR --chain-id ID --coalition ID=NAME --member ... [--validator ...]
+//   basd genesis validate FILE
+//   basd start --home DIR
+//   basd start --dev [--home DIR] [--rpc HOST:PORT] [--voting-period S]
+//
+// Exit status: 0 success (a node that stopped on SIGINT/SIGTERM); 1 a runtime failure (storage,
+// bind, key); 2 bad arguments, config or genesis.
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "crypto/encoding.h"
+#include "governance/rules.h"
+#include "node/chain/executor.h"
+#include "node/daemon/config.h"
+#include "node/daemon/dev.h"
+#include "node/daemon/node.h"
+#include "node/rpc/server.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using bas::node::daemon::NodeConfig;
+
+constexpr int kExitOk = 0;
+constexpr int kExitRuntime = 1;
+constexpr int kExitUsage = 2;
+
+int Fail(int code, const bas::Error& e) {
+  std::cerr << "basd: " << e.code << ": " << e.message << "\n";
+  return code;
+}
+
+std::string Hex(const bas::crypto::PublicKey& k) { return bas::crypto::HexEncode(k); }
+
+// Runs the node until SIGINT or SIGTERM.
+int RunNode(const NodeConfig& config, const bas::v1::Genesis& genesis,
+            const bas::crypto::KeyPair& key, bool announce_url) {
+  // Block the stop signals in every thread; main waits for them with sigwait.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto node = bas::node::daemon::Node::Open(config, genesis, key,
+                                            std::make_shared<bas::node::daemon::SystemClock>());
+  if (!node.ok())
+    return Fail(node.error().code == "STORAGE_ERROR" ? kExitRuntime : kExitUsage, node.error());
+  auto server = bas::node::rpc::ApiServer::Start(**node, config.rpc);
+  if (!server.ok()) return Fail(kExitRuntime, server.error());
+  (*node)->Start();
+  auto host = bas::node::daemon::SplitHostPort(config.rpc.listen);
+  const std::string url = "http://" + host->first + ":" + std::to_string((*server)->port());
+  spdlog::info("chain {} at height {}, node key {}, API {}", genesis.chain_id(),
+               (*node)->store().head().height, Hex(key.public_key()), url);
+  if (announce_url) std::cout << "RPC " << url << "\nHOME " << config.home.string() << std::endl;
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  spdlog::info("signal {}: stopping", sig);
+  (*server)->Stop();
+  (*node)->Stop();
+  return kExitOk;
+}
+
+int Start(const fs::path& home) {
+  auto config = bas::node::daemon::LoadConfig(home);
+  if (!config.ok()) return Fail(kExitUsage, config.error());
+  spdlog::set_level(spdlog::level::from_str(config->log_level));
+  auto genesis = bas::node::daemon::ReadGenesis(config->Resolve(config->genesis_file));
+  if (!genesis.ok()) return Fail(kExitUsage, genesis.error());
+  auto key = bas::node::daemon::LoadNodeKey(*config);
+  if (!key.ok()) return Fail(kExitUsage, key.error());
+  return RunNode(*config, *genesis, *key, false);
+}
+
+int StartDev(fs::path home, const std::string& rpc, uint64_t voting_period_s) {
+  if (home.empty()) {
+    std::string tmpl = (fs::temp_directory_path() / "basd-dev-XXXXXX").string();
+    if (mkdtemp(tmpl.data()) == nullptr) return Fail(kExitRuntime, {"IO_ERROR", "mkdtemp failed"});
+    home = tmpl;
+  }
+  auto genesis = bas::node::daemon::SetUpDevHome(home, rpc, voting_period_s);
+  if (!genesis.ok()) return Fail(kExitRuntime, genesis.error());
+  auto config = bas::node::daemon::LoadConfig(home);
+  if (!config.ok()) return Fail(kExitUsage, config.error());
+  config->rpc.listen = rpc;
+  auto key = bas::node::daemon::LoadNodeKey(*config);
+  if (!key.ok()) return Fail(kExitUsage, key.error());
+  return RunNode(*config, *genesis, *key, true);
+}
+
+// --member COALITION/ID/GROUP/ROLE[+ROLE...]/KEYHEX[/NAME]
+bas::Result<bas::v1::MemberInfo> ParseMember(const std::string& spec) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  for (int i = 0; i < 5; ++i) {
+    const size_t slash = spec.find('/', start);
+    if (slash == std::string::npos) break;
+    parts.push_back(spec.substr(start, slash - start));
+    start = slash + 1;
+  }
+  parts.push_back(spec.substr(start));
+  if (parts.size() < 5) {
+    return bas::Error{"INVALID_GENESIS",
+                      "--member " + spec + ": expected COALITION/ID/GROUP/ROLES/KEYHEX[/NAME]"};
+  }
+  bas::v1::MemberInfo m;
+  m.set_id(parts[1]);
+  bas::v1::StakeholderGroup group;
+  if (!bas::v1::StakeholderGroup_Parse(parts[2], &group) || group == bas::v1::GROUP_UNSPECIFIED) {
+    return bas::Error{"INVALID_GENESIS", "--member " + spec + ": unknown group " + parts[2]};
+  }
+  m.set_group(group);
+  std::stringstream roles(parts[3]);
+  for (std::string r; std::getline(roles, r, '+');) {
+    bas::v1::Role role;
+    if (!bas::v1::Role_Parse(r, &role) || role == bas::v1::ROLE_UNSPECIFIED) {
+      return bas::Error{"INVALID_GENESIS", "--member " + spec + ": unknown role " + r};
+    }
+    m.add_roles(role);
+  }
+  auto key = bas::crypto::HexDecodeFixed<32>(parts[4]);
+  if (!key.ok())
+    return bas::Error{"INVALID_GENESIS", "--member " + spec + ": key: " + key.error().message};
+  m.set_key(std::string(key->begin(), key->end()));
+  if (parts.size() > 5) m.set_name(parts[5]);
+  return m;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"basd: the BAS Ledger node"};
+  app.require_subcommand(1);
+  app.footer("Exit status: 0 success; 1 runtime failure; 2 bad arguments, config or genesis.");
+  int exit_code = kExitOk;
+
+  // init
+  auto* init = app.add_subcommand("init", "Create a node home: node key and config.toml");
+  std::string init_home, moniker = "node", init_rpc = "127.0.0.1:26657";
+  init->add_option("--home", init_home, "Node home directory")->required();
+  init->add_option("--moniker", moniker, "A name for this node");
+  init->add_option("--rpc", init_rpc, "API listen address HOST:PORT");
+  init->callback([&] {
+    NodeConfig config;
+    config.home = init_home;
+    config.moniker = moniker;
+    config.rpc.listen = init_rpc;
+    auto key = bas::node::daemon::InitHome(init_home, config);
+    if (!key.ok()) {
+      exit_code = Fail(kExitRuntime, key.error());
+      return;
+    }
+    std::cout << "node key " << Hex(key->public_key()) << "\nhome " << init_home << "\n";
+  });
+
+  // genesis new | validate
+  auto* genesis = app.add_subcommand("genesis", "Create or check a genesis file");
+  genesis->require_subcommand(1);
+  auto* gnew = genesis->add_subcommand("new", "Write HOME/genesis.json");
+  std::string g_home, chain_id, out_file;
+  std::vector<std::string> coalitions, members, validators, rules;
+  int64_t genesis_time = 0;
+  uint32_t idle_interval = 60;
+  gnew->add_option("--home", g_home, "Node home (its key is the validator by default)")->required();
+  gnew->add_option("--chain-id", chain_id, "Chain id")->required();
+  gnew->add_option("--coalition", coalitions, "ID=NAME (repeatable)")->required();
+  gnew->add_option("--member", members,
+                   "COALITION/ID/GROUP/ROLE[+ROLE]/KEYHEX[/NAME] (repeatable)");
+  gnew->add_option("--validator", validators,
+                   "KEYHEX[:POWER] (repeatable; default this home's key)");
+  gnew->add_option("--rule", rules, "COALITION/ACTION_TYPE/VOTING_PERIOD_S (repeatable)");
+  gnew->add_option("--time", genesis_time, "Genesis time, Unix seconds (default now)");
+  gnew->add_option("--idle-interval", idle_interval, "Seconds before an empty block");
+  gnew->add_option("--out", out_file, "Output file (default HOME/genesis.json)");
+  gnew->callback([&] {
+    bas::v1::Genesis g;
+    g.set_chain_id(chain_id);
+    g.set_genesis_time(genesis_time != 0 ? genesis_time
+                                         : std::chrono::duration_cast<std::chrono::seconds>(
+                                               std::chrono::system_clock::now().time_since_epoch())
+                                               .count());
+    g.mutable_params()->set_idle_block_interval_s(idle_interval);
+    for (const auto& c : coalitions) {
+      const size_t eq = c.find('=');
+      auto* gc = g.add_coalitions();
+      gc->set_id(c.substr(0, eq));
+      if (eq != std::string::npos) gc->set_name(c.substr(eq + 1));
+    }
+    auto coalition = [&](const std::string& id) -> bas::v1::CoalitionGenesis* {
+      for (auto& c : *g.mutable_coalitions()) {
+        if (c.id() == id) return &c;
+      }
+      return nullptr;
+    };
+    for (const auto& spec : members) {
+      auto m = ParseMember(spec);
+      if (!m.ok()) {
+        exit_code = Fail(kExitUsage, m.error());
+        return;
+      }
+      auto* c = coalition(spec.substr(0, spec.find('/')));
+      if (c == nullptr) {
+        exit_code =
+            Fail(kExitUsage, {"INVALID_GENESIS", "--member " + spec + ": no such --coalition"});
+        return;
+      }
+      *c->add_members() = *m;
+    }
+    for (const auto& spec : rules) {
+      const size_t a = spec.find('/'), b = spec.rfind('/');
+      auto* c = a == std::string::npos ? nullptr : coalition(spec.substr(0, a));
+      if (c == nullptr || b == a) {
+        exit_code = Fail(
+            kExitUsage,
+            {"INVALID_GENESIS", "--rule " + spec + ": expected COALITION/ACTION_TYPE/SECONDS"});
+        return;
+      }
+      auto* r = c->add_rules();
+      r->set_action_type(spec.substr(a + 1, b - a - 1));
+      r->mutable_rule()->set_voting_period_s(
+          std::strtoull(spec.substr(b + 1).c_str(), nullptr, 10));
+    }
+    if (validators.empty()) {
+      NodeConfig config;
+      config.home = g_home;
+      auto key = bas::node::daemon::LoadNodeKey(config);
+      if (!key.ok()) {
+        exit_code = Fail(kExitUsage, key.error());
+        return;
+      }
+      validators.push_back(Hex(key->public_key()));
+    }
+    for (const auto& spec : validators) {
+      const size_t colon = spec.find(':');
+      auto key = bas::crypto::HexDecodeFixed<32>(spec.substr(0, colon));
+      if (!key.ok()) {
+        exit_code = Fail(kExitUsage,
+                         {"INVALID_GENESIS", "--validator " + spec + ": " + key.error().message});
+        return;
+      }
+      auto* v = g.add_validators();
+      v->set_key(std::string(key->begin(), key->end()));
+      v->set_power(colon == std::string::npos
+                       ? 10
+                       : std::strtoull(spec.substr(colon + 1).c_str(), nullptr, 10));
+    }
+    // Validated by executing it, exactly as the node will.
+    if (auto state = bas::node::chain::ExecuteGenesis(g); !state.ok()) {
+      exit_code = Fail(kExitUsage, state.error());
+      return;
+    }
+    const fs::path out = out_file.empty() ? fs::path(g_home) / "genesis.json" : fs::path(out_file);
+    if (auto s = bas::node::daemon::WriteGenesis(out, g); !s.ok()) {
+      exit_code = Fail(kExitRuntime, s.error());
+      return;
+    }
+    std::cout << "genesis written to " << out.string() << "\n";
+  });
+  auto* gval = genesis->add_subcommand("validate", "Check a genesis file");
+  std::string gval_file;
+  gval->add_option("file", gval_file, "Genesis JSON")->required();
+  gval->callback([&] {
+    auto g = bas::node::daemon::ReadGenesis(gval_file);
+    if (!g.ok()) {
+      exit_code = Fail(kExitUsage, g.error());
+      return;
+    }
+    auto state = bas::node::chain::ExecuteGenesis(*g);
+    if (!state.ok()) {
+      exit_code = Fail(kExitUsage, state.error());
+      return;
+    }
+    std::cout << "ok: chain " << g->chain_id() << ", app hash "
+              << bas::crypto::HexEncode(state->app_hash) << "\n";
+  });
+
+  // start
+  auto* start = app.add_subcommand("start", "Run the node until SIGINT or SIGTERM");
+  std::string start_home, dev_rpc = "127.0.0.1:26657";
+  bool dev = false;
+  uint64_t voting_period = 30;
+  start->add_option("--home", start_home, "Node home (with --dev: default a new temporary one)");
+  start->add_flag("--dev", dev, "One validator, demo members and short voting periods");
+  start->add_option("--rpc", dev_rpc, "With --dev: API listen address HOST:PORT");
+  start->add_option("--voting-period", voting_period, "With --dev: every voting period, seconds");
+  start->callback([&] {
+    if (dev) {
+      exit_code = StartDev(start_home, dev_rpc, voting_period);
+    } else if (start_home.empty()) {
+      exit_code = Fail(kExitUsage, {"USAGE", "start needs --home (or --dev)"});
+    } else {
+      exit_code = Start(start_home);
+    }
+  });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  return exit_code;
+}

@@ -1,0 +1,580 @@
+#include "node/rpc/api.h"
+
+#include <algorithm>
+#include <charconv>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include "bas/v1/chain.pb.h"
+#include "crypto/encoding.h"
+#include "crypto/merkle.h"
+#include "governance/codes.h"
+#include "governance/query.h"
+#include "governance/rules.h"
+#include "node/chain/encoding.h"
+#include "node/rpc/json.h"
+
+namespace bas::node::rpc {
+namespace {
+
+using boost::beast::http::verb;
+using json = nlohmann::ordered_json;
+
+constexpr uint64_t kMaxBlocksPerCall = 100;
+constexpr size_t kMaxBlocksBytes = size_t{8} << 20;
+constexpr size_t kMaxBatchTxs = 1000;
+constexpr std::chrono::milliseconds kMaxWait{30000};
+
+ApiResponse Malformed(std::string_view message) { return ErrorResponse(400, "MALFORMED", message); }
+ApiResponse NotFound(std::string_view message) { return ErrorResponse(404, "NOT_FOUND", message); }
+
+// A broken store invariant: the server turns it into 500 INTERNAL.
+[[noreturn]] void Internal(const std::string& what) { throw std::runtime_error(what); }
+
+std::optional<crypto::Hash32> ParseId(std::string_view hex) {
+  auto bytes = crypto::HexDecodeFixed<32>(hex);
+  if (!bytes.ok()) return std::nullopt;
+  return *bytes;
+}
+
+std::optional<uint64_t> ParseU64(std::string_view s) {
+  uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+bool QueryFlag(const ApiRequest& req, std::string_view name) {
+  const auto v = req.Query(name);
+  return v && (*v == "1" || *v == "true");
+}
+
+template <typename T>
+json ListJson(const std::vector<T>& items) {
+  json out = json::array();
+  for (const T& item : items) out.push_back(ProtoToJson(item));
+  return out;
+}
+
+// ---- status ----
+
+// Node exposes no accessor for its key; the single-validator driver (node.h) proposes every
+// block with it, and at height 0 it is genesis's only validator.
+ApiResponse GetStatus(ApiContext& ctx, const ApiRequest&) {
+  const storage::ChainHead head = ctx.node.store().head();
+  return JsonResponse(200, {{"chain_id", ctx.node.chain_id()},
+                            {"height", head.height},
+                            {"latest_block_hash", Hex(head.block_hash)},
+                            {"latest_block_time", head.time},
+                            {"app_hash", Hex(head.app_hash)},
+                            {"mempool_size", ctx.node.mempool().size()},
+                            {"node_key", crypto::HexEncode(ctx.node.node_key())}});
+}
+
+// ---- submitting txs ----
+
+// One tx of a submission: its SignedTx bytes, or why it does not parse.
+struct SubmittedTx {
+  std::string bytes;
+  std::string malformed;  // non-empty: the item is not a SignedTx
+};
+struct Submission {
+  bool batch = false;
+  std::vector<SubmittedTx> txs;
+};
+
+SubmittedTx SignedTxFromJson(const std::string& text) {
+  bas::v1::SignedTx tx;
+  if (Status s = JsonToProto(text, &tx); !s.ok()) return {"", "not a SignedTx: " + s.message()};
+  return {tx.SerializeAsString(), ""};
+}
+
+Result<Submission> ParseSubmission(const ApiRequest& req) {
+  Submission sub;
+  if (req.content_type == "application/x-protobuf" ||
+      req.content_type == "application/octet-stream") {
+    sub.batch = QueryFlag(req, "batch");
+    bas::v1::SignedTx probe;
+    if (!sub.batch) {
+      // The exact bytes go on: they are the tx's leaf in the block.
+      if (!probe.ParseFromString(req.body)) return Error{"MALFORMED", "not a SignedTx"};
+      sub.txs.push_back({req.body, ""});
+    } else {
+      bas::v1::TxBatch batch;
+      if (!batch.ParseFromString(req.body)) return Error{"MALFORMED", "not a TxBatch"};
+      for (const std::string& tx : batch.txs()) {
+        sub.txs.push_back(probe.ParseFromString(tx) ? SubmittedTx{tx, ""}
+                                                    : SubmittedTx{"", "not a SignedTx"});
+      }
+    }
+  } else if (req.content_type == "application/json") {
+    const json doc = json::parse(req.body, nullptr, false);
+    if (doc.is_discarded()) return Error{"MALFORMED", "the body is not JSON"};
+    sub.batch = doc.is_object() && doc.contains("txs");
+    if (QueryFlag(req, "batch") && !sub.batch) {
+      return Error{"MALFORMED", "a batch is {\"txs\": [SignedTx, ...]}"};
+    }
+    if (!sub.batch) {
+      SubmittedTx tx = SignedTxFromJson(req.body);
+      if (!tx.malformed.empty()) return Error{"MALFORMED", tx.malformed};
+      sub.txs.push_back(std::move(tx));
+    } else {
+      if (doc.size() != 1 || !doc["txs"].is_array()) {
+        return Error{"MALFORMED", "a batch is {\"txs\": [SignedTx, ...]}"};
+      }
+      for (const json& item : doc["txs"]) sub.txs.push_back(SignedTxFromJson(item.dump()));
+    }
+  } else {
+    return Error{"MALFORMED", "Content-Type must be application/json or application/x-protobuf"};
+  }
+  if (sub.txs.size() > kMaxBatchTxs) {
+    return Error{"TOO_LARGE", "at most " + std::to_string(kMaxBatchTxs) + " txs per batch"};
+  }
+  return sub;
+}
+
+// Admits one tx. A tx the chain already holds counts as known like one in the mempool, so that
+// resubmitting after a 504 is idempotent.
+mempool::AddResult Admit(ApiContext& ctx, std::string_view bytes) {
+  mempool::AddResult r = ctx.node.SubmitTx(bytes);
+  if (r.code == mempool::AddCode::kRejected && r.governance_code == governance::Code::kBadNonce &&
+      ctx.node.store().FindTx(r.tx_id)) {
+    r.code = mempool::AddCode::kAlreadyKnown;
+    r.message = "already committed";
+  }
+  return r;
+}
+
+std::chrono::milliseconds WaitTimeout(const ApiContext& ctx) {
+  return std::min(std::chrono::milliseconds(ctx.config.wait_timeout_ms), kMaxWait);
+}
+
+std::string TimeoutMessage(const ApiContext& ctx) {
+  return "not committed within " + std::to_string(WaitTimeout(ctx).count()) +
+         " ms; the tx may still commit";
+}
+
+// The response to `?wait=commit` for one tx.
+ApiResponse WaitOutcome(ApiContext& ctx, const crypto::Hash32& id, const daemon::TxWait& w) {
+  switch (w.status) {
+    case daemon::TxWait::Status::kCommitted: {
+      const auto results = ctx.node.store().GetResults(w.location.height());
+      if (!results || w.location.index() >= static_cast<uint32_t>(results->tx_results_size())) {
+        Internal("no results for a committed tx at height " + std::to_string(w.location.height()));
+      }
+      return JsonResponse(200, {{"tx_id", Hex(id)},
+                                {"height", w.location.height()},
+                                {"index", w.location.index()},
+                                {"result", ProtoToJson(results->tx_results(w.location.index()))}});
+    }
+    case daemon::TxWait::Status::kRefused:
+      return ErrorResponse(422, governance::CodeName(w.outcome.code), w.outcome.message);
+    case daemon::TxWait::Status::kTimeout:
+      break;
+  }
+  return ErrorResponse(504, "TIMEOUT", TimeoutMessage(ctx));
+}
+
+// Delivers f's response, or 500 if f throws: a deferred reply must always come.
+template <typename F>
+void ReplyGuarded(const Reply& reply, F&& f) {
+  ApiResponse r;
+  try {
+    r = f();
+  } catch (const std::exception& e) {
+    r = ErrorResponse(500, "INTERNAL", e.what());
+  }
+  reply(std::move(r));
+}
+
+ApiResponse SubmitOne(ApiContext& ctx, const SubmittedTx& tx, bool wait) {
+  const mempool::AddResult r = Admit(ctx, tx.bytes);
+  switch (r.code) {
+    case mempool::AddCode::kRejected:
+      return ErrorResponse(422, governance::CodeName(r.governance_code), r.message);
+    case mempool::AddCode::kFull:
+      return ErrorResponse(503, "MEMPOOL_FULL", r.message);
+    case mempool::AddCode::kAccepted:
+    case mempool::AddCode::kAlreadyKnown:
+      break;
+  }
+  if (!wait) return JsonResponse(202, {{"tx_id", Hex(r.tx_id)}, {"code", "OK"}});
+  ApiResponse deferred;
+  deferred.deferred = [&ctx, id = r.tx_id](Reply reply) {
+    ctx.watcher.Watch(id, WaitTimeout(ctx),
+                      [&ctx, id, reply = std::move(reply)](const daemon::TxWait& w) {
+                        ReplyGuarded(reply, [&] { return WaitOutcome(ctx, id, w); });
+                      });
+  };
+  return deferred;
+}
+
+// The entries of a batch response, completed as the waited-for txs commit.
+struct BatchWait {
+  std::mutex mu;
+  json results;
+  size_t remaining = 0;
+  Reply reply;
+};
+
+ApiResponse SubmitBatch(ApiContext& ctx, const std::vector<SubmittedTx>& txs, bool wait) {
+  json results = json::array();
+  std::vector<std::pair<size_t, crypto::Hash32>> admitted;
+  for (const SubmittedTx& tx : txs) {
+    json entry = {{"tx_id", ""}, {"code", "MALFORMED"}, {"message", tx.malformed}};
+    if (tx.malformed.empty()) {
+      const mempool::AddResult r = Admit(ctx, tx.bytes);
+      entry["message"] = r.message;
+      if (r.tx_id != crypto::Hash32{}) entry["tx_id"] = Hex(r.tx_id);
+      switch (r.code) {
+        case mempool::AddCode::kRejected:
+          entry["code"] = governance::CodeName(r.governance_code);
+          break;
+        case mempool::AddCode::kFull:
+          entry["code"] = "MEMPOOL_FULL";
+          break;
+        case mempool::AddCode::kAccepted:
+        case mempool::AddCode::kAlreadyKnown:
+          entry["code"] = "OK";
+          admitted.emplace_back(results.size(), r.tx_id);
+          break;
+      }
+    }
+    results.push_back(std::move(entry));
+  }
+  if (!wait || admitted.empty()) return JsonResponse(200, {{"results", std::move(results)}});
+
+  auto state = std::make_shared<BatchWait>();
+  state->results = std::move(results);
+  state->remaining = admitted.size();
+  ApiResponse deferred;
+  deferred.deferred = [&ctx, state, admitted = std::move(admitted)](Reply reply) {
+    state->reply = std::move(reply);
+    for (const auto& item : admitted) {
+      const size_t i = item.first;
+      ctx.watcher.Watch(item.second, WaitTimeout(ctx), [&ctx, state, i](const daemon::TxWait& w) {
+        std::unique_lock lock(state->mu);
+        json& entry = state->results[i];
+        switch (w.status) {
+          case daemon::TxWait::Status::kCommitted:
+            entry["height"] = w.location.height();
+            entry["index"] = w.location.index();
+            break;
+          case daemon::TxWait::Status::kRefused:
+            entry["code"] = governance::CodeName(w.outcome.code);
+            entry["message"] = w.outcome.message;
+            break;
+          case daemon::TxWait::Status::kTimeout:
+            entry["code"] = "TIMEOUT";
+            entry["message"] = TimeoutMessage(ctx);
+            break;
+        }
+        if (--state->remaining > 0) return;
+        json done = {{"results", std::move(state->results)}};
+        lock.unlock();
+        ReplyGuarded(state->reply, [&] { return JsonResponse(200, done); });
+      });
+    }
+  };
+  return deferred;
+}
+
+ApiResponse PostTxs(ApiContext& ctx, const ApiRequest& req) {
+  const auto wait = req.Query("wait");
+  if (wait && *wait != "commit") return Malformed("wait: the only value is \"commit\"");
+  auto sub = ParseSubmission(req);
+  if (!sub.ok()) {
+    return ErrorResponse(sub.error().code == "TOO_LARGE" ? 413 : 400, sub.error().code,
+                         sub.error().message);
+  }
+  if (!sub->batch) return SubmitOne(ctx, sub->txs.front(), wait.has_value());
+  return SubmitBatch(ctx, sub->txs, wait.has_value());
+}
+
+// ---- txs and blocks ----
+
+json ProofJson(const std::vector<crypto::Hash32>& leaves, uint32_t index) {
+  json path = json::array();
+  for (const auto& h : crypto::MerkleProof(leaves, index)) path.push_back(Hex(h));
+  return {{"leaf_index", index}, {"leaf_count", leaves.size()}, {"path", std::move(path)}};
+}
+
+ApiResponse GetTx(ApiContext& ctx, const ApiRequest& req) {
+  const auto id = ParseId(req.params[0]);
+  if (!id) return Malformed("a tx id is 64 hex digits");
+  const storage::ChainStore& store = ctx.node.store();
+  const auto loc = store.FindTx(*id);
+  if (!loc) return NotFound("no committed tx " + req.params[0]);
+  const uint64_t height = loc->height();
+  const uint32_t index = loc->index();
+  const auto block = store.GetBlock(height);
+  const auto results = store.GetResults(height);
+  const auto commit = store.GetCommit(height);
+  const auto validators = store.ValidatorsAt(height);
+  if (!block || !results || !commit || !validators) {
+    Internal("the store lacks parts of block " + std::to_string(height));
+  }
+  if (index >= static_cast<uint32_t>(block->txs_size()) ||
+      results->tx_results_size() != block->txs_size()) {
+    Internal("the tx index disagrees with block " + std::to_string(height));
+  }
+  bas::v1::SignedTx tx;
+  bas::v1::TxBody body;
+  if (!tx.ParseFromString(block->txs(index)) || !body.ParseFromString(tx.body())) {
+    Internal("a committed tx does not decode at height " + std::to_string(height));
+  }
+  // The leaves exactly as chain::TxRoot and chain::ResultsRoot hash them.
+  std::vector<crypto::Hash32> tx_leaves, result_leaves;
+  for (const std::string& raw : block->txs()) {
+    tx_leaves.push_back(crypto::MerkleLeafHash(crypto::AsBytes(raw)));
+  }
+  for (const auto& r : results->tx_results()) {
+    result_leaves.push_back(crypto::MerkleLeafHash(crypto::AsBytes(chain::EncodeTxResultLeaf(r))));
+  }
+  result_leaves.push_back(
+      crypto::MerkleLeafHash(crypto::AsBytes(chain::EncodeEndBlockLeaf(*results))));
+
+  return JsonResponse(200, {{"tx_id", Hex(*id)},
+                            {"height", height},
+                            {"index", index},
+                            {"tx", ProtoToJson(tx)},
+                            {"body", ProtoToJson(body)},
+                            {"result", ProtoToJson(results->tx_results(index))},
+                            {"tx_proof", ProofJson(tx_leaves, index)},
+                            {"result_proof", ProofJson(result_leaves, index)},
+                            {"header", ProtoToJson(block->header())},
+                            {"block_hash", Hex(chain::BlockHash(block->header()))},
+                            {"commit", ProtoToJson(*commit)},
+                            {"validators", ProtoToJson(*validators)}});
+}
+
+// A committed block with its hash, the commit that certifies it and its results; nullopt
+// above the head. Adds the block's and results' encoded size to *bytes when not null.
+std::optional<json> BlockJson(const storage::ChainStore& store, uint64_t height,
+                              size_t* bytes = nullptr) {
+  const auto block = store.GetBlock(height);
+  if (!block) return std::nullopt;
+  const auto commit = store.GetCommit(height);
+  const auto results = store.GetResults(height);
+  if (!commit || !results) Internal("the store lacks parts of block " + std::to_string(height));
+  if (bytes != nullptr) *bytes += block->ByteSizeLong() + results->ByteSizeLong();
+  return json{{"block", ProtoToJson(*block)},
+              {"block_hash", Hex(chain::BlockHash(block->header()))},
+              {"commit", ProtoToJson(*commit)},
+              {"results", ProtoToJson(*results)}};
+}
+
+ApiResponse GetBlock(ApiContext& ctx, const ApiRequest& req) {
+  const auto height = ParseU64(req.params[0]);
+  if (!height) return Malformed("a height is a decimal number");
+  auto block = *height == 0 ? std::nullopt : BlockJson(ctx.node.store(), *height);
+  if (!block) return NotFound("no block at height " + req.params[0]);
+  return JsonResponse(200, *block);
+}
+
+// from and to are inclusive; without to, up to the head; without from, the 100 blocks up to
+// `to`; more than 100 are cut at from + 99, and the list ends early past kMaxBlocksBytes so
+// that a range of full blocks cannot make a response of gigabytes.
+ApiResponse ListBlocks(ApiContext& ctx, const ApiRequest& req) {
+  std::optional<uint64_t> from, to;
+  if (auto v = req.Query("from"); v && !(from = ParseU64(*v))) return Malformed("from: a height");
+  if (auto v = req.Query("to"); v && !(to = ParseU64(*v))) return Malformed("to: a height");
+  const uint64_t head = ctx.node.store().head().height;
+  uint64_t last = std::min(to.value_or(head), head);
+  const uint64_t first = std::max<uint64_t>(
+      1, from.value_or(last >= kMaxBlocksPerCall ? last - kMaxBlocksPerCall + 1 : 1));
+  last = std::min(last, first + kMaxBlocksPerCall - 1);
+  json blocks = json::array();
+  size_t bytes = 0;
+  for (uint64_t h = first; h <= last && bytes < kMaxBlocksBytes; ++h) {
+    auto block = BlockJson(ctx.node.store(), h, &bytes);
+    if (!block) break;
+    blocks.push_back(std::move(*block));
+  }
+  return JsonResponse(200, {{"blocks", std::move(blocks)}});
+}
+
+// ---- governance state ----
+
+ApiResponse ListCoalitions(ApiContext& ctx, const ApiRequest&) {
+  auto snap = ctx.node.store().Snapshot();
+  return JsonResponse(200, {{"coalitions", ListJson(governance::ListCoalitions(*snap))}});
+}
+
+ApiResponse GetCoalition(ApiContext& ctx, const ApiRequest& req) {
+  auto snap = ctx.node.store().Snapshot();
+  const std::string& id = req.params[0];
+  const auto coalition = governance::GetCoalition(*snap, id);
+  if (!coalition) return NotFound("no coalition " + id);
+  json rules = json::object();
+  for (std::string_view type : governance::ActionTypeNames()) {
+    rules[std::string(type)] = ProtoToJson(governance::RuleFor(*snap, id, type));
+  }
+  return JsonResponse(200, {{"coalition", ProtoToJson(*coalition)},
+                            {"annual_plans", ListJson(governance::ListAnnualPlans(*snap, id))},
+                            {"igf_sessions", ListJson(governance::ListIgfSessions(*snap, id))},
+                            {"resolutions", ListJson(governance::ListResolutions(*snap, id))},
+                            {"rules", std::move(rules)}});
+}
+
+ApiResponse ListMembers(ApiContext& ctx, const ApiRequest& req) {
+  auto snap = ctx.node.store().Snapshot();
+  const std::string& id = req.params[0];
+  if (!governance::GetCoalition(*snap, id)) return NotFound("no coalition " + id);
+  const bool all = QueryFlag(req, "all");
+  return JsonResponse(200, {{"members", ListJson(governance::ListMembers(*snap, id, !all))}});
+}
+
+ApiResponse MembershipHistory(ApiContext& ctx, const ApiRequest& req) {
+  auto snap = ctx.node.store().Snapshot();
+  const std::string& id = req.params[0];
+  if (!governance::GetCoalition(*snap, id)) return NotFound("no coalition " + id);
+  return JsonResponse(200, {{"events", ListJson(governance::MembershipHistory(*snap, id))}});
+}
+
+json TallyJson(const governance::KvReader& kv, const crypto::Hash32& id) {
+  const auto tally = governance::GetTally(kv, id);
+  return ProtoToJson(tally ? *tally : bas::v1::ProposalTally());
+}
+
+ApiResponse ListProposals(ApiContext& ctx, const ApiRequest& req) {
+  std::optional<bas::v1::Proposal::Status> status;
+  if (auto name = req.Query("status")) {
+    bas::v1::Proposal::Status s;
+    if (!bas::v1::Proposal::Status_Parse(std::string(*name), &s) ||
+        s == bas::v1::Proposal::STATUS_UNSPECIFIED) {
+      return Malformed("status: one of ACTIVE, PASSED, REJECTED, FAILED, WITHDRAWN");
+    }
+    status = s;
+  }
+  auto snap = ctx.node.store().Snapshot();
+  json out = json::array();
+  for (const auto& p : governance::ListProposals(*snap, req.Query("coalition").value_or(""))) {
+    if (status && p.status() != *status) continue;
+    out.push_back({{"id", Hex(p.id())},
+                   {"proposal", ProtoToJson(p)},
+                   {"tally", TallyJson(*snap, chain::ToHash(p.id()))}});
+  }
+  return JsonResponse(200, {{"proposals", std::move(out)}});
+}
+
+ApiResponse GetProposal(ApiContext& ctx, const ApiRequest& req) {
+  const auto id = ParseId(req.params[0]);
+  if (!id) return Malformed("a proposal id is 64 hex digits");
+  auto snap = ctx.node.store().Snapshot();
+  const auto proposal = governance::GetProposal(*snap, *id);
+  if (!proposal) return NotFound("no proposal " + req.params[0]);
+  json electorate = json::array();
+  for (const auto& [member_id, group] : governance::Electorate(*snap, *id)) {
+    electorate.push_back(
+        {{"member_id", member_id}, {"group", bas::v1::StakeholderGroup_Name(group)}});
+  }
+  json out = {{"id", Hex(*id)},
+              {"proposal", ProtoToJson(*proposal)},
+              {"tally", TallyJson(*snap, *id)},
+              {"electorate", std::move(electorate)}};
+  if (proposal->status() != bas::v1::Proposal::ACTIVE) {
+    for (const auto& d : governance::ListDecisions(*snap, proposal->coalition())) {
+      if (d.proposal_id() == proposal->id()) out["decision"] = ProtoToJson(d);
+    }
+  }
+  return JsonResponse(200, out);
+}
+
+ApiResponse ListVotes(ApiContext& ctx, const ApiRequest& req) {
+  const auto id = ParseId(req.params[0]);
+  if (!id) return Malformed("a proposal id is 64 hex digits");
+  auto snap = ctx.node.store().Snapshot();
+  if (!governance::GetProposal(*snap, *id)) return NotFound("no proposal " + req.params[0]);
+  return JsonResponse(200, {{"votes", ListJson(governance::ListVotes(*snap, *id))},
+                            {"history", ListJson(governance::VoteHistory(*snap, *id))}});
+}
+
+ApiResponse ListDecisions(ApiContext& ctx, const ApiRequest& req) {
+  auto snap = ctx.node.store().Snapshot();
+  const auto coalition = req.Query("coalition").value_or("");
+  return JsonResponse(200, {{"decisions", ListJson(governance::ListDecisions(*snap, coalition))}});
+}
+
+ApiResponse ListDirectory(ApiContext& ctx, const ApiRequest&) {
+  auto snap = ctx.node.store().Snapshot();
+  return JsonResponse(200, {{"listings", ListJson(governance::ListDirectory(*snap))}});
+}
+
+ApiResponse ListAssessments(ApiContext& ctx, const ApiRequest&) {
+  auto snap = ctx.node.store().Snapshot();
+  return JsonResponse(200, {{"assessments", ListJson(governance::ListAssessments(*snap))}});
+}
+
+ApiResponse ListMeetings(ApiContext& ctx, const ApiRequest& req) {
+  auto snap = ctx.node.store().Snapshot();
+  const auto coalition = req.Query("coalition").value_or("");
+  return JsonResponse(200, {{"meetings", ListJson(governance::ListMeetings(*snap, coalition))}});
+}
+
+ApiResponse ListBmmModels(ApiContext& ctx, const ApiRequest&) {
+  auto snap = ctx.node.store().Snapshot();
+  return JsonResponse(200, {{"models", ListJson(governance::ListBmmModels(*snap))}});
+}
+
+ApiResponse ListValidators(ApiContext& ctx, const ApiRequest&) {
+  auto snap = ctx.node.store().Snapshot();
+  return JsonResponse(200, {{"validators", ListJson(governance::ListValidators(*snap))}});
+}
+
+ApiResponse GetAccount(ApiContext& ctx, const ApiRequest& req) {
+  const auto key = ParseId(req.params[0]);
+  if (!key) return Malformed("a key is 64 hex digits");
+  auto snap = ctx.node.store().Snapshot();
+  json memberships = json::array();
+  for (const auto& [coalition, member_id] : governance::MembershipsOfKey(*snap, *key)) {
+    memberships.push_back({{"coalition", coalition}, {"member_id", member_id}});
+  }
+  return JsonResponse(200, {{"key", Hex(*key)},
+                            {"next_nonce", governance::GetAccount(*snap, *key).next_nonce()},
+                            {"memberships", std::move(memberships)}});
+}
+
+ApiResponse Metrics(ApiContext& ctx, const ApiRequest&) {
+  ApiResponse r;
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  r.body = prometheus::TextSerializer().Serialize(ctx.node.metrics().Collect());
+  return r;
+}
+
+}  // namespace
+
+std::vector<Route> ApiRoutes(ApiContext& ctx) {
+  using Fn = ApiResponse (*)(ApiContext&, const ApiRequest&);
+  auto bind = [&ctx](Fn fn) -> Handler {
+    return [&ctx, fn](const ApiRequest& req) { return fn(ctx, req); };
+  };
+  return {
+      {verb::get, "/v1/status", bind(GetStatus)},
+      {verb::post, "/v1/txs", bind(PostTxs)},
+      {verb::get, "/v1/txs/{tx_id}", bind(GetTx)},
+      {verb::get, "/v1/blocks", bind(ListBlocks)},
+      {verb::get, "/v1/blocks/{height}", bind(GetBlock)},
+      {verb::get, "/v1/coalitions", bind(ListCoalitions)},
+      {verb::get, "/v1/coalitions/{id}", bind(GetCoalition)},
+      {verb::get, "/v1/coalitions/{id}/members", bind(ListMembers)},
+      {verb::get, "/v1/coalitions/{id}/history", bind(MembershipHistory)},
+      {verb::get, "/v1/proposals", bind(ListProposals)},
+      {verb::get, "/v1/proposals/{id}", bind(GetProposal)},
+      {verb::get, "/v1/proposals/{id}/votes", bind(ListVotes)},
+      {verb::get, "/v1/decisions", bind(ListDecisions)},
+      {verb::get, "/v1/directory", bind(ListDirectory)},
+      {verb::get, "/v1/assessments", bind(ListAssessments)},
+      {verb::get, "/v1/meetings", bind(ListMeetings)},
+      {verb::get, "/v1/bmm-models", bind(ListBmmModels)},
+      {verb::get, "/v1/validators", bind(ListValidators)},
+      {verb::get, "/v1/accounts/{key}", bind(GetAccount)},
+      {verb::get, "/metrics", bind(Metrics)},
+  };
+}
+
+}  // namespace bas::node::rpc
