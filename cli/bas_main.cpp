@@ -1,9 +1,14 @@
-// `bas`: the BAS Ledger client. Argument parsing only; the work is done by the libraries.
+// `bas`: the BAS Ledger client. Argument parsing only; the work is done by the libraries
+// (cli/keys.h, cli/tx_commands.h, cli/read_commands.h, cli/scenario.h). Every command and flag is
+// documented in docs/cli.md.
 //
-// Exit status (documented in `bas --help`):
+// Exit status (documented in `bas --help` and docs/cli.md):
 //   0  success (a scenario that ran, even with refused transactions)
-//   1  internal or I/O error (an unreadable file, a failed write)
-//   2  malformed input: bad arguments, or a malformed scenario (the reason on stderr)
+//   1  internal, I/O or network error
+//   2  bad arguments or malformed input (a malformed scenario, a bad flag value)
+//   3  the chain refused the transaction (HTTP 422; the governance code is printed)
+//   4  not found (no such tx, proposal or key)
+//   5  verification failed (verify-vote)
 #include <cerrno>
 #include <cstring>
 #include <exception>
@@ -11,23 +16,32 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
 
 #include <CLI/CLI.hpp>
 
+#include "cli/client_options.h"
+#include "cli/keys.h"
+#include "cli/read_commands.h"
 #include "cli/scenario.h"
+#include "cli/tx_commands.h"
 
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitInternal = 1;
-constexpr int kExitMalformed = 2;
+using bas::cli::ClientOptions;
+using bas::cli::kExitInternal;
+using bas::cli::kExitOk;
+using bas::cli::kExitUsage;
+constexpr int kExitMalformed = kExitUsage;
 
-constexpr char kExitStatusHelp[] =
-    "Exit status: 0 success; 1 internal or I/O error; 2 malformed input (arguments or "
-    "scenario).";
+constexpr char kFooter[] =
+    "Environment: BAS_NODE (--node), BAS_KEYSTORE (--keystore), BAS_PASSPHRASE (the key's "
+    "passphrase when --passphrase-file is not given; else it is asked for on the terminal).\n"
+    "Exit status: 0 ok; 1 internal, I/O or network error; 2 bad arguments or malformed input; "
+    "3 the chain refused the transaction; 4 not found; 5 verification failed.";
 
 // What the chosen subcommand does once parsing is over; returns the exit status. Subcommand
 // groups set it from their parse callbacks, so main runs exactly one.
@@ -95,21 +109,213 @@ void AddScenarioCommands(CLI::App& app, CommandAction& action) {
   run->callback([&action, file] { action = [file] { return RunScenarioFile(*file); }; });
 }
 
+// The global options, accepted before or after the subcommand.
+void AddGlobalOptions(CLI::App& app, ClientOptions& options) {
+  options.keystore_dir = bas::cli::DefaultKeystoreDir();
+  app.add_option("--node", options.node_url, "The node's API URL, http://HOST:PORT")
+      ->envname("BAS_NODE")
+      ->capture_default_str();
+  app.add_option("--keystore", options.keystore_dir, "The keystore directory")
+      ->envname("BAS_KEYSTORE")
+      ->capture_default_str();
+  app.add_option("--key", options.key_name, "The keystore key that signs");
+  app.add_option("--passphrase-file", options.passphrase_file,
+                 "Read the key's passphrase from the first line of FILE");
+  app.add_flag("--json", options.json, "Print JSON (the API's, for reads) instead of tables");
+  app.add_option("--timeout", options.timeout_s, "Seconds to wait for each HTTP request")
+      ->capture_default_str();
+}
+
+// `bas keys ...`: the local keystore.
+void AddKeysCommands(CLI::App& app, CommandAction& action, const ClientOptions& options) {
+  CLI::App* keys = app.add_subcommand("keys", "Manage the keys in the keystore");
+  keys->require_subcommand(1);
+  auto name = std::make_shared<std::string>();
+  auto secret_hex = std::make_shared<std::string>();
+  auto secret = std::make_shared<bool>(false);
+
+  CLI::App* create = keys->add_subcommand("new", "Create a key (never overwrites one)");
+  create->add_option("NAME", *name, "The key's name")->required();
+  create->callback(
+      [&, name] { action = [&, name] { return bas::cli::RunKeysNew(options, *name); }; });
+
+  CLI::App* list = keys->add_subcommand("list", "List the keys (names and public keys)");
+  list->callback([&] { action = [&] { return bas::cli::RunKeysList(options); }; });
+
+  CLI::App* show = keys->add_subcommand("show", "Show a key's public key and file");
+  show->add_option("NAME", *name, "The key's name")->required();
+  show->callback(
+      [&, name] { action = [&, name] { return bas::cli::RunKeysShow(options, *name); }; });
+
+  CLI::App* import = keys->add_subcommand("import", "Import a secret key");
+  import->add_option("NAME", *name, "The new key's name")->required();
+  import->add_option("--secret-hex", *secret_hex,
+                     "The secret key, 64 hex digits (default: one line on standard input)");
+  import->callback([&, name, secret_hex] {
+    action = [&, name, secret_hex] { return bas::cli::RunKeysImport(options, *name, *secret_hex);
+};
+}  // namespace
+);
+
+CLI::App* export_key = keys->add_subcommand("export", "Print a key's public key (or secret)");
+export_key->add_option("NAME", *name, "The key's name")->required();
+export_key->add_flag("--secret", *secret, "Print the secret key (asks for the passphrase)");
+export_key->callback([&, name, secret] {
+  action = [&, name, secret] { return bas::cli::RunKeysExport(options, *name, *secret); };
+});
+}
+
+// The tx commands: propose, vote, withdraw, apply, assess, meeting, rotate-key.
+void AddTxCommands(CLI::App& app, CommandAction& action, const ClientOptions& options) {
+  for (const bas::cli::TxCommandSpec& spec : bas::cli::TxCommandSpecs()) {
+    CLI::App* cmd = app.add_subcommand(spec.name, spec.description);
+    bas::cli::TxBuilder build = spec.define(cmd);
+    auto flags = std::make_shared<bas::cli::SubmitFlags>();
+    cmd->add_flag("--no-wait", flags->no_wait,
+                  "Return once the node's mempool has the tx, without waiting for its block");
+    cmd->add_option("--nonce", flags->nonce, "Sign with this nonce instead of the next one");
+    cmd->callback([&action, &options, build, flags] {
+      action = [&options, build, flags] { return bas::cli::RunSubmitTx(options, build, *flags); };
+    });
+  }
+}
+
+// `bas tx sign` (air-gapped signing) and `bas tx broadcast`.
+void AddTxSignCommands(CLI::App& app, CommandAction& action, const ClientOptions& options) {
+  CLI::App* tx =
+      app.add_subcommand("tx", "Sign a tx without submitting it, or submit a signed one");
+  tx->require_subcommand(1);
+
+  CLI::App* sign = tx->add_subcommand(
+      "sign", "Sign a tx and write it to a file: give --vote, or a tx subcommand with its flags");
+  auto sign_flags = std::make_shared<bas::cli::SignFlags>();
+  auto vote_spec = std::make_shared<std::string>();
+  sign->add_flag("--offline", sign_flags->offline,
+                 "Use no network (needs --chain-id and --nonce): for an air-gapped machine");
+  sign->add_option("--chain-id", sign_flags->chain_id, "The chain id (bas status shows it)");
+  sign->add_option("--nonce", sign_flags->nonce,
+                   "The signer's next nonce (GET /v1/accounts/KEY shows it)");
+  sign->add_option("--out", sign_flags->out, "Where to write the signed tx (hex)")->required();
+  sign->add_option("--vote", *vote_spec, "PROPOSAL_ID:CHOICE[:REASON]: sign this vote");
+  sign->require_subcommand(0, 1);
+  auto builders = std::make_shared<std::map<const CLI::App*, bas::cli::TxBuilder>>();
+  for (const bas::cli::TxCommandSpec& spec : bas::cli::TxCommandSpecs()) {
+    CLI::App* cmd = sign->add_subcommand(spec.name, spec.description);
+    (*builders)[cmd] = spec.define(cmd);
+  }
+  sign->callback([&action, &options, sign, sign_flags, vote_spec, builders] {
+    const std::vector<CLI::App*> chosen = sign->get_subcommands();
+    if (chosen.empty() == vote_spec->empty()) {
+      throw CLI::ValidationError("tx sign", "give either --vote or one tx subcommand");
+    }
+    bas::cli::TxBuilder build =
+        chosen.empty() ? bas::cli::VoteSpecBuilder(*vote_spec) : builders->at(chosen.front());
+    action = [&options, sign_flags, build] {
+      return bas::cli::RunSignTx(options, *sign_flags, build);
+    };
+  });
+
+  CLI::App* broadcast = tx->add_subcommand("broadcast", "Submit a tx written by bas tx sign");
+  auto file = std::make_shared<std::string>();
+  auto wait = std::make_shared<bool>(false);
+  broadcast->add_option("FILE", *file, "The signed tx (hex); - for standard input")->required();
+  broadcast->add_flag("--wait", *wait, "Wait until the tx is in a committed block");
+  broadcast->callback([&action, &options, file, wait] {
+    action = [&options, file, wait] { return bas::cli::RunBroadcastTx(options, *file, *wait); };
+  });
+}
+
+// The read commands and verify-vote.
+void AddReadCommands(CLI::App& app, CommandAction& action, const ClientOptions& options) {
+  auto coalition = std::make_shared<std::string>();
+  auto text = std::make_shared<std::string>();
+  auto flag = std::make_shared<bool>(false);
+
+  app.add_subcommand("status", "The node's chain, height and latest block")->callback([&] {
+    action = [&] { return bas::cli::RunStatus(options); };
+  });
+
+  CLI::App* account =
+      app.add_subcommand("account", "A key's next nonce and memberships (default: --key's)");
+  account->add_option("KEY", *text, "A public key (64 hex digits)");
+  account->callback(
+      [&, text] { action = [&, text] { return bas::cli::RunAccount(options, *text); }; });
+
+  CLI::App* proposals = app.add_subcommand("proposals", "List proposals with their tallies");
+  proposals->add_option("--coalition", *coalition, "Only this coalition");
+  proposals->add_option("--status", *text, "ACTIVE, PASSED, REJECTED, FAILED or WITHDRAWN");
+  proposals->callback([&, coalition, text] {
+    action = [&, coalition, text] { return bas::cli::RunProposals(options, *coalition, *text); };
+  });
+
+  CLI::App* proposal =
+      app.add_subcommand("proposal", "One proposal: its tally per group, rule, status and votes");
+  proposal->add_option("ID", *text, "The proposal id (64 hex digits or a unique prefix)")
+      ->required();
+  proposal->callback(
+      [&, text] { action = [&, text] { return bas::cli::RunProposal(options, *text); }; });
+
+  CLI::App* members = app.add_subcommand("members", "List members");
+  members->add_option("--coalition", *coalition, "Only this coalition (default: all)");
+  members->add_flag("--all", *flag, "Removed members too");
+  members->callback([&, coalition, flag] {
+    action = [&, coalition, flag] { return bas::cli::RunMembers(options, *coalition, *flag); };
+  });
+
+  CLI::App* decisions = app.add_subcommand(
+      "decisions", "The decisions register: tallies per group and dissent with reasons");
+  decisions->add_option("--coalition", *coalition, "Only this coalition");
+  auto format = std::make_shared<std::string>("table");
+  decisions->add_option("--format", *format, "table, json, csv or md")->capture_default_str();
+  decisions->callback([&, coalition, format] {
+    action = [&, coalition, format] {
+      return bas::cli::RunDecisions(options, *coalition, *format);
+    };
+  });
+
+  app.add_subcommand("directory", "The directory of Trusted Blockchain Solutions")->callback([&] {
+    action = [&] { return bas::cli::RunDirectory(options); };
+  });
+  app.add_subcommand("assessments", "BMM assessments")->callback([&] {
+    action = [&] { return bas::cli::RunAssessments(options); };
+  });
+  CLI::App* meetings = app.add_subcommand("meetings", "Recorded meetings and their minutes");
+  meetings->add_option("--coalition", *coalition, "Only this coalition");
+  meetings->callback([&, coalition] {
+    action = [&, coalition] { return bas::cli::RunMeetings(options, *coalition); };
+  });
+
+  CLI::App* verify = app.add_subcommand(
+      "verify-vote",
+      "Check that a vote (or any tx) was committed: signature, Merkle proof, block hash, commit");
+  verify->add_option("TXID", *text, "The tx id (64 hex digits)")->required();
+  verify->callback(
+      [&, text] { action = [&, text] { return bas::cli::RunVerifyVote(options, *text); }; });
+}
+
 // Builds the command tree and runs the chosen command.
 int Main(int argc, char** argv) {
   CLI::App app{"bas: the BAS Ledger client", "bas"};
   app.set_version_flag("--version", std::string("bas ") + BAS_VERSION);
-  app.footer(kExitStatusHelp);
+  app.footer(kFooter);
   app.require_subcommand(1);
+  // Global options may follow the subcommand (bas vote ID YES --key gov-1).
+  app.fallthrough();
 
+  ClientOptions options;
   CommandAction action;
+  AddGlobalOptions(app, options);
+  AddKeysCommands(app, action, options);
+  AddTxCommands(app, action, options);
+  AddTxSignCommands(app, action, options);
+  AddReadCommands(app, action, options);
   AddScenarioCommands(app, action);
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    // Help and version are "errors" with exit code 0; real usage errors become kExitMalformed.
-    return app.exit(e) == 0 ? kExitOk : kExitMalformed;
+    // Help and version are "errors" with exit code 0; real usage errors become kExitUsage.
+    return app.exit(e) == 0 ? kExitOk : kExitUsage;
   }
   return action ? action() : kExitOk;
 }

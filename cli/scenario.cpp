@@ -92,6 +92,8 @@ struct At {
 class ScenarioParser {
  public:
   Result<Scenario> Parse(const Json& root);
+  // ParseActionList (scenario.h): actions with explicit member keys and assessment ids.
+  Result<std::vector<bas::v1::Action>> ParseActions(const Json& root);
 
  private:
   using TxParser = void (ScenarioParser::*)(const At&, ScenarioTx*);
@@ -253,8 +255,23 @@ class ScenarioParser {
   static const std::vector<std::pair<std::string_view, TxParser>>& TxParsers();
   static const std::vector<std::pair<std::string_view, ActionParser>>& ActionParsers();
 
+  // 32 bytes from a required field of 64 hex digits (explicit-id mode).
+  std::string Id32Field(const At& object, std::string_view key) {
+    std::optional<At> at = Field(object, key, /*required=*/true);
+    if (!at) return "";
+    Result<std::array<uint8_t, 32>> bytes = crypto::HexDecodeFixed<32>(String(*at));
+    if (HasFailed()) return "";
+    if (!bytes.ok()) {
+      Fail(at->path, "expected 64 hex digits");
+      return "";
+    }
+    return ToBytes(*bytes);
+  }
+
   std::optional<Error> error_;
   int64_t start_ = 0;
+  // Members carry "key" and list_solution an "assessment" id in hex (ParseActionList).
+  bool explicit_ids_ = false;
 };
 
 const std::vector<std::pair<std::string_view, ScenarioParser::TxParser>>&
@@ -316,6 +333,18 @@ Result<Scenario> ScenarioParser::Parse(const Json& root) {
   return scenario;
 }
 
+Result<std::vector<bas::v1::Action>> ScenarioParser::ParseActions(const Json& root) {
+  explicit_ids_ = true;
+  std::vector<bas::v1::Action> actions;
+  ScenarioTx unused;  // collects no refs: list_solution takes an id here
+  std::vector<At> elements = Elements(At{root, "actions"});
+  for (size_t i = 0; i < elements.size(); ++i) {
+    ParseAction(elements[i], static_cast<int>(i), &unused, &actions.emplace_back());
+  }
+  if (error_) return *error_;
+  return actions;
+}
+
 void ScenarioParser::ParseCoalition(const At& at, bas::v1::CoalitionGenesis* out) {
   if (!ExpectObject(at)) return;
   out->set_id(StringField(at, "id"));
@@ -335,6 +364,10 @@ void ScenarioParser::ParseMember(const At& at, bas::v1::MemberInfo* out) {
   out->set_name(StringField(at, "name"));
   out->set_organisation(StringField(at, "organisation"));
   if (HasFailed()) return;
+  if (explicit_ids_) {
+    out->set_key(Id32Field(at, "key"));
+    return;
+  }
   Result<crypto::KeyPair> key = ScenarioKeyPair(out->id());
   if (!key.ok()) {
     Fail(at.path, key.error().message, key.error().code);
@@ -521,7 +554,13 @@ void ScenarioParser::ParseAction(const At& at, int index, ScenarioTx* tx, bas::v
   for (const auto& [name, parse] : ActionParsers()) {
     if (name == type) {
       (this->*parse)(at, out);
-      if (type == "list_solution") ParseRefUse(at, "assessment", index, tx);
+      if (type == "list_solution") {
+        if (explicit_ids_) {
+          out->mutable_list_solution()->set_assessment_id(Id32Field(at, "assessment"));
+        } else {
+          ParseRefUse(at, "assessment", index, tx);
+        }
+      }
       return;
     }
   }
@@ -910,6 +949,14 @@ Result<Scenario> ParseScenario(const nlohmann::json& scenario) {
   // using it; the catch is the boundary that keeps a missed case from escaping as an exception.
   try {
     return ScenarioParser().Parse(scenario);
+  } catch (const Json::exception& e) {
+    return Error{std::string(kMalformedScenario), std::string("unexpected JSON: ") + e.what()};
+  }
+}
+
+Result<std::vector<bas::v1::Action>> ParseActionList(const nlohmann::json& actions) {
+  try {
+    return ScenarioParser().ParseActions(actions);
   } catch (const Json::exception& e) {
     return Error{std::string(kMalformedScenario), std::string("unexpected JSON: ") + e.what()};
   }

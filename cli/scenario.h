@@ -99,6 +99,14 @@ Result<ScenarioRun> RunScenario(const Scenario& scenario);
 // ParseScenario, then RunScenario.
 Result<ScenarioRun> RunScenario(const nlohmann::json& scenario);
 
+// Parses a JSON array of actions in the scenario format for a real chain (`bas propose
+// --actions FILE`). As in a scenario, except where a scenario derives what a real chain cannot:
+// a member (admit_member, create_coalition) carries its public key as "key" (64 hex digits)
+// instead of deriving it from its id, and list_solution's "assessment" is the assessment id
+// (64 hex digits) instead of a ref. Fails with kMalformedScenario and the path of the field at
+// fault ("actions[1].member.key: expected 64 hex digits").
+Result<std::vector<bas::v1::Action>> ParseActionList(const nlohmann::json& actions);
+
 // The secret key of a scenario id: tagged_hash("bas/scenario-key", id).
 crypto::Hash32 ScenarioSecretKey(std::string_view id);
 

@@ -211,6 +211,55 @@ Result<std::vector<uint8_t>> ReadBounded(const std::filesystem::path& path, size
   return bytes;
 }
 
+// The parsed, not yet authenticated header of a key file (steps 2 to 5 of docs/keystore.md,
+// "Reading"), with the offsets decryption needs.
+struct ParsedHeader {
+  ScryptParams params;
+  size_t salt_at = 0;
+  size_t nonce_at = 0;
+  size_t aad_size = 0;  // magic through public_key: the GCM associated data
+  KeyFileInfo info;
+};
+
+Result<ParsedHeader> ParseHeader(const std::vector<uint8_t>& file) {
+  if (file.size() < kFixedHeaderSize || std::memcmp(file.data(), kMagic, sizeof kMagic) != 0) {
+    return Malformed("not a BAS key file");
+  }
+  ParsedHeader header;
+  size_t at = sizeof kMagic;
+  const uint8_t version = file[at++];
+  if (version != kVersion) {
+    return Malformed("unsupported key file version " + std::to_string(version));
+  }
+  const uint8_t log2_n = file[at++];
+  header.params.r = file[at++];
+  header.params.p = file[at++];
+  if (log2_n < kMinLog2N || log2_n > kMaxLog2N) {
+    return Malformed("scrypt log2(N) " + std::to_string(log2_n) + " outside 10..20");
+  }
+  header.params.n = uint64_t{1} << log2_n;
+  if (std::string problem = ScryptParamsProblem(header.params.n, header.params.r, header.params.p);
+      !problem.empty()) {
+    return Malformed(problem);
+  }
+  header.salt_at = at;
+  header.nonce_at = header.salt_at + kSaltSize;
+  at = header.nonce_at + kNonceSize;
+  const size_t name_size = size_t{file[at]} << 8 | file[at + 1];
+  at += 2;
+  if (name_size > kMaxNameSize) return Malformed("key name longer than 1024 bytes");
+  if (file.size() != kSizeWithoutName + name_size) {
+    return Malformed("key file has " + std::to_string(file.size()) + " bytes, expected " +
+                     std::to_string(kSizeWithoutName + name_size));
+  }
+  header.info.name.assign(reinterpret_cast<const char*>(file.data() + at), name_size);
+  at += name_size;
+  std::memcpy(header.info.public_key.data(), file.data() + at, header.info.public_key.size());
+  at += header.info.public_key.size();
+  header.aad_size = at;
+  return header;
+}
+
 }  // namespace
 
 Status WriteKeyFile(const std::filesystem::path& path, const KeyFile& key,
@@ -262,43 +311,16 @@ Result<KeyFile> ReadKeyFile(const std::filesystem::path& path, std::string_view 
   Result<std::vector<uint8_t>> read = ReadBounded(path, kMaxFileSize);
   if (!read.ok()) return read.error();
   const std::vector<uint8_t>& file = *read;
-
-  if (file.size() < kFixedHeaderSize || std::memcmp(file.data(), kMagic, sizeof kMagic) != 0) {
-    return Malformed("not a BAS key file");
-  }
-  size_t at = sizeof kMagic;
-  const uint8_t version = file[at++];
-  if (version != kVersion) {
-    return Malformed("unsupported key file version " + std::to_string(version));
-  }
-  const uint8_t log2_n = file[at++];
-  ScryptParams params;
-  params.r = file[at++];
-  params.p = file[at++];
-  if (log2_n < kMinLog2N || log2_n > kMaxLog2N) {
-    return Malformed("scrypt log2(N) " + std::to_string(log2_n) + " outside 10..20");
-  }
-  params.n = uint64_t{1} << log2_n;
-  if (std::string problem = ScryptParamsProblem(params.n, params.r, params.p); !problem.empty()) {
-    return Malformed(problem);
-  }
-  const size_t salt_at = at;
-  const size_t nonce_at = salt_at + kSaltSize;
-  at = nonce_at + kNonceSize;
-  const size_t name_size = size_t{file[at]} << 8 | file[at + 1];
-  at += 2;
-  if (name_size > kMaxNameSize) return Malformed("key name longer than 1024 bytes");
-  if (file.size() != kSizeWithoutName + name_size) {
-    return Malformed("key file has " + std::to_string(file.size()) + " bytes, expected " +
-                     std::to_string(kSizeWithoutName + name_size));
-  }
+  Result<ParsedHeader> header = ParseHeader(file);
+  if (!header.ok()) return header.error();
+  const size_t salt_at = header->salt_at;
+  const size_t nonce_at = header->nonce_at;
+  const size_t aad_size = header->aad_size;
+  const ScryptParams params = header->params;
 
   KeyFile key;
-  key.name.assign(reinterpret_cast<const char*>(file.data() + at), name_size);
-  at += name_size;
-  std::memcpy(key.public_key.data(), file.data() + at, key.public_key.size());
-  at += key.public_key.size();
-  const size_t aad_size = at;
+  key.name = std::move(header->info.name);
+  key.public_key = header->info.public_key;
 
   AesKey aes_key;
   Cleansed wipe_key{aes_key.data(), aes_key.size()};
@@ -317,6 +339,14 @@ Result<KeyFile> ReadKeyFile(const std::filesystem::path& path, std::string_view 
     return Error{"KEY_MISMATCH", "the decrypted secret key does not match the stored public key"};
   }
   return key;
+}
+
+Result<KeyFileInfo> ReadKeyFileInfo(const std::filesystem::path& path) {
+  Result<std::vector<uint8_t>> read = ReadBounded(path, kMaxFileSize);
+  if (!read.ok()) return read.error();
+  Result<ParsedHeader> header = ParseHeader(*read);
+  if (!header.ok()) return header.error();
+  return std::move(header->info);
 }
 
 }  // namespace bas::crypto

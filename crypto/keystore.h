@@ -43,4 +43,17 @@ Status WriteKeyFile(const std::filesystem::path& path, const KeyFile& key,
 // Costs one scrypt run with the file's parameters. Thread-safe.
 Result<KeyFile> ReadKeyFile(const std::filesystem::path& path, std::string_view passphrase);
 
+// What a key file says about itself, read without the passphrase.
+struct KeyFileInfo {
+  std::string name;
+  PublicKey public_key;
+};
+
+// Reads the name and public key of a key file without decrypting it (for listings). These are
+// UNAUTHENTICATED until the file is decrypted: anyone who can write the file can change them
+// without being noticed here; ReadKeyFile detects the change. Checks steps 1 to 5 of
+// docs/keystore.md, "Reading", with the same errors ("IO_ERROR", "MALFORMED_KEYFILE"); no
+// scrypt run. Thread-safe.
+Result<KeyFileInfo> ReadKeyFileInfo(const std::filesystem::path& path);
+
 }  // namespace bas::crypto

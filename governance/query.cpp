@@ -31,6 +31,20 @@ std::vector<Msg> ScanRecords(const KvReader& kv, const std::string& prefix) {
 
 std::string Bytes(const crypto::Hash32& h) { return keys::Bytes(h); }
 
+// Records of one coalition's table, or of every coalition (by coalition id) when it is empty.
+template <typename Msg>
+std::vector<Msg> PerCoalition(const KvReader& kv, std::string_view coalition,
+                              std::string (*prefix)(std::string_view)) {
+  if (!coalition.empty()) return ScanRecords<Msg>(kv, prefix(coalition));
+  std::vector<Msg> out;
+  kv.Scan(keys::CoalitionPrefix(), [&](std::string_view key, std::string_view) {
+    auto part = ScanRecords<Msg>(kv, prefix(key.substr(keys::CoalitionPrefix().size())));
+    std::move(part.begin(), part.end(), std::back_inserter(out));
+    return true;
+  });
+  return out;
+}
+
 // The acceptance sequence that keys a proposal's tally, electorate and votes.
 std::optional<uint64_t> ProposalSeq(const KvReader& kv, const crypto::Hash32& id) {
   auto p = LoadRecord<bas::v1::Proposal>(kv, keys::Proposal(Bytes(id)));
@@ -109,15 +123,7 @@ std::vector<std::pair<std::string, bas::v1::StakeholderGroup>> Electorate(
 }
 
 std::vector<bas::v1::Decision> ListDecisions(const KvReader& kv, std::string_view coalition) {
-  if (!coalition.empty()) {
-    return ScanRecords<bas::v1::Decision>(kv, keys::DecisionPrefix(coalition));
-  }
-  std::vector<bas::v1::Decision> out;
-  for (const auto& c : ListCoalitions(kv)) {
-    auto part = ScanRecords<bas::v1::Decision>(kv, keys::DecisionPrefix(c.id()));
-    std::move(part.begin(), part.end(), std::back_inserter(out));
-  }
-  return out;
+  return PerCoalition<bas::v1::Decision>(kv, coalition, &keys::DecisionPrefix);
 }
 
 std::vector<bas::v1::Listing> ListDirectory(const KvReader& kv) {
@@ -133,23 +139,23 @@ std::optional<bas::v1::Assessment> GetAssessment(const KvReader& kv, const crypt
 }
 
 std::vector<bas::v1::AnnualPlan> ListAnnualPlans(const KvReader& kv, std::string_view coalition) {
-  return ScanRecords<bas::v1::AnnualPlan>(kv, keys::AnnualPlanPrefix(coalition));
+  return PerCoalition<bas::v1::AnnualPlan>(kv, coalition, &keys::AnnualPlanPrefix);
 }
 
 std::vector<bas::v1::AnnualPlan> AnnualPlanHistory(const KvReader& kv, std::string_view coalition) {
-  return ScanRecords<bas::v1::AnnualPlan>(kv, keys::AnnualPlanHistoryPrefix(coalition));
+  return PerCoalition<bas::v1::AnnualPlan>(kv, coalition, &keys::AnnualPlanHistoryPrefix);
 }
 
 std::vector<bas::v1::IgfSession> ListIgfSessions(const KvReader& kv, std::string_view coalition) {
-  return ScanRecords<bas::v1::IgfSession>(kv, keys::IgfSessionPrefix(coalition));
+  return PerCoalition<bas::v1::IgfSession>(kv, coalition, &keys::IgfSessionPrefix);
 }
 
 std::vector<bas::v1::Meeting> ListMeetings(const KvReader& kv, std::string_view coalition) {
-  return ScanRecords<bas::v1::Meeting>(kv, keys::MeetingPrefix(coalition));
+  return PerCoalition<bas::v1::Meeting>(kv, coalition, &keys::MeetingPrefix);
 }
 
 std::vector<bas::v1::Resolved> ListResolutions(const KvReader& kv, std::string_view coalition) {
-  return ScanRecords<bas::v1::Resolved>(kv, keys::ResolutionPrefix(coalition));
+  return PerCoalition<bas::v1::Resolved>(kv, coalition, &keys::ResolutionPrefix);
 }
 
 std::vector<bas::v1::BmmModel> ListBmmModels(const KvReader& kv) {

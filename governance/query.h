@@ -36,7 +36,8 @@ std::vector<bas::v1::Decision> ListDecisions(const KvReader& kv, std::string_vie
 std::vector<bas::v1::Listing> ListDirectory(const KvReader& kv);
 std::vector<bas::v1::Assessment> ListAssessments(const KvReader& kv);
 std::optional<bas::v1::Assessment> GetAssessment(const KvReader& kv, const crypto::Hash32& id);
-// Current annual plan per year; history keeps replaced ones (AnnualPlanHistory).
+// The per-coalition lists below cover every coalition (by coalition id) when coalition is
+// empty. Current annual plan per year; history keeps replaced ones (AnnualPlanHistory).
 std::vector<bas::v1::AnnualPlan> ListAnnualPlans(const KvReader& kv, std::string_view coalition);
 std::vector<bas::v1::AnnualPlan> AnnualPlanHistory(const KvReader& kv, std::string_view coalition);
 std::vector<bas::v1::IgfSession> ListIgfSessions(const KvReader& kv, std::string_view coalition);
