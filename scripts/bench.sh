@@ -20,6 +20,15 @@ BUILD_DIR=${BUILD_DIR:-build}
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$BUILD_DIR" -j2 --target basd bas-loadgen >/dev/null
 
+# The node under test and its home: globals, because the EXIT trap runs outside bench_node.
+node_pid=""
+node_home=""
+cleanup() {
+  if [ -n "$node_pid" ]; then kill "$node_pid" 2>/dev/null || true; wait "$node_pid" 2>/dev/null || true; fi
+  if [ -n "$node_home" ]; then rm -rf "$node_home"; fi
+}
+trap cleanup EXIT
+
 free_port() {
   /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -35,17 +44,17 @@ bench_node() {
       *) usage ;;
     esac
   done
-  local home port pid
+  local home port
   home=$(mktemp -d /tmp/bas-bench-node.XXXXXX)
+  node_home=$home
   port=$(free_port)
-  trap '[ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$home"' EXIT
   local key
   key=$("$BUILD_DIR"/bin/basd init --home "$home" --rpc "127.0.0.1:$port" | awk '/^node key/ {print $3}')
   "$BUILD_DIR"/bin/bas-loadgen genesis --members "$members" --validator "$key" --out "$home/genesis.json"
   # Generous API limits: the load generator is one client address.
   sed -i 's/^rate_limit_per_s = .*/rate_limit_per_s = 100000/; s/^log_level = .*/log_level = "warn"/' "$home/config.toml"
   "$BUILD_DIR"/bin/basd start --home "$home" 2>"$home/basd.log" &
-  pid=$!
+  node_pid=$!
   for _ in $(seq 100); do
     curl -sf "http://127.0.0.1:$port/v1/status" >/dev/null && break
     sleep 0.1

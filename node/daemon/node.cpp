@@ -59,6 +59,7 @@ Node::Node(const NodeConfig& config, const bas::v1::Genesis& genesis, const cryp
       key_(key),
       clock_(std::move(clock)),
       store_(std::move(store)),
+      state_(*store_),
       mempool_(genesis.chain_id(), mempool::Limits{config.mempool.max_txs, config.mempool.max_bytes,
                                                    config.mempool.max_per_signer, 64}),
       registry_(std::make_shared<prometheus::Registry>()) {
@@ -132,8 +133,7 @@ void Node::Stop() {
 }
 
 mempool::AddResult Node::SubmitTx(std::string_view bytes) {
-  auto snapshot = store_->Snapshot();
-  mempool::AddResult r = mempool_.Add(bytes, *snapshot);
+  mempool::AddResult r = mempool_.Add(bytes, state_);
   if (r.code == mempool::AddCode::kAccepted) {
     mempool_gauge_->Set(static_cast<double>(mempool_.size()));
     wake_.notify_one();
@@ -168,14 +168,24 @@ TxWait Node::WaitForTx(const crypto::Hash32& tx_id, std::chrono::milliseconds ti
   }
 }
 
+int Node::AddCommitListener(CommitListener listener) {
+  std::lock_guard lock(listeners_mu_);
+  listeners_.emplace(next_listener_, std::move(listener));
+  return next_listener_++;
+}
+
+void Node::RemoveCommitListener(int handle) {
+  std::lock_guard lock(listeners_mu_);
+  listeners_.erase(handle);
+}
+
 int64_t Node::NextDueMillis() const {
   const storage::ChainHead head = store_->head();
   const int64_t idle_s = genesis_.params().idle_block_interval_s() > 0
                              ? genesis_.params().idle_block_interval_s()
                              : kDefaultIdleIntervalS;
   int64_t due_s = head.time + idle_s;
-  auto snapshot = store_->Snapshot();
-  if (auto deadline = governance::NextDeadline(*snapshot)) due_s = std::min(due_s, *deadline);
+  if (auto deadline = governance::NextDeadline(state_)) due_s = std::min(due_s, *deadline);
   return due_s * 1000;
 }
 
@@ -212,14 +222,15 @@ bool Node::ProduceBlock() {
   const int64_t now_s = clock_->NowMillis() / 1000;
   // Block times never go backwards; several blocks may share a second.
   const int64_t time = std::max(now_s, head.time);
-  auto snapshot = store_->Snapshot();
+  // Only this thread commits, so the cached latest state is this block's parent throughout.
+  const governance::KvReader& parent = state_;
 
   const size_t max_txs = genesis_.params().max_block_txs() > 0 ? genesis_.params().max_block_txs()
                                                                : kDefaultMaxBlockTxs;
   const size_t max_bytes = genesis_.params().max_block_bytes() > 0
                                ? genesis_.params().max_block_bytes()
                                : kDefaultMaxBlockBytes;
-  std::vector<mempool::TxPtr> reaped = mempool_.Reap(max_txs, max_bytes, *snapshot);
+  std::vector<mempool::TxPtr> reaped = mempool_.Reap(max_txs, max_bytes, parent);
   const bool due = time * 1000 >= NextDueMillis();
   if (reaped.empty() && !due) return false;
 
@@ -228,7 +239,7 @@ bool Node::ProduceBlock() {
   for (const auto& tx : reaped) candidates.push_back(tx.get());
   std::vector<chain::DroppedTx> dropped;
   chain::ExecutedBlock exec = chain::BuildBlock(
-      *snapshot, chain::BlockInput{chain_id_, height, time, head.app_hash}, candidates, &dropped);
+      parent, chain::BlockInput{chain_id_, height, time, head.app_hash}, candidates, &dropped);
 
   const auto validators = store_->ValidatorsAt(height);
   const auto next_validators = store_->ValidatorsAt(height + 1);
@@ -269,7 +280,7 @@ bool Node::ProduceBlock() {
     std::abort();
   }
   if (Status s = store_->CommitBlock(block, commit, exec.results, exec.writes, exec.app_hash,
-                                     ValidatorsAfter(*snapshot, exec.writes));
+                                     ValidatorsAfter(parent, exec.writes));
       !s.ok()) {
     spdlog::critical("commit of height {} failed: {}", height, s.message());
     std::abort();
@@ -278,8 +289,21 @@ bool Node::ProduceBlock() {
   // After the commit: the mempool, then the waiters and metrics.
   std::vector<crypto::Hash32> removed;
   for (const auto* tx : candidates) removed.push_back(tx->tx_id);
-  auto after = store_->Snapshot();
-  mempool_.Update(*after, removed);
+  CommittedTxs notice;
+  notice.height = height;
+  {
+    size_t next_dropped = 0;
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      if (next_dropped < dropped.size() && dropped[next_dropped].index == i) {
+        notice.refused.emplace_back(candidates[i]->tx_id, dropped[next_dropped].outcome);
+        ++next_dropped;
+      } else {
+        notice.included.push_back(candidates[i]->tx_id);
+      }
+    }
+  }
+  state_.Apply(exec.writes);
+  mempool_.Update(state_, removed);
   {
     std::lock_guard lock(mu_);
     for (const auto& d : dropped) {
@@ -293,6 +317,10 @@ bool Node::ProduceBlock() {
     ++commits_;
   }
   committed_.notify_all();
+  {
+    std::lock_guard lock(listeners_mu_);
+    for (const auto& [handle, listener] : listeners_) listener(notice);
+  }
   height_gauge_->Set(static_cast<double>(height));
   mempool_gauge_->Set(static_cast<double>(mempool_.size()));
   txs_counter_->Increment(static_cast<double>(exec.txs.size()));

@@ -17,6 +17,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -28,6 +29,7 @@
 #include "node/daemon/config.h"
 #include "node/mempool/mempool.h"
 #include "node/storage/chain_store.h"
+#include "node/storage/state_cache.h"
 
 namespace prometheus {
 class Registry;
@@ -56,8 +58,18 @@ struct TxWait {
   governance::TxOutcome outcome;  // kRefused: why the block builder left it out
 };
 
+// What a committed block did to the txs that were waiting: those it includes (in block order)
+// and those the block builder refused.
+struct CommittedTxs {
+  uint64_t height = 0;
+  std::vector<crypto::Hash32> included;  // index i is the tx's index in the block
+  std::vector<std::pair<crypto::Hash32, governance::TxOutcome>> refused;
+};
+
 class Node {
  public:
+  using CommitListener = std::function<void(const CommittedTxs&)>;
+
   ~Node();
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
@@ -78,6 +90,12 @@ class Node {
   mempool::AddResult SubmitTx(std::string_view bytes);
   // Waits until the tx is committed, refused by the block builder, or timeout passes.
   TxWait WaitForTx(const crypto::Hash32& tx_id, std::chrono::milliseconds timeout);
+
+  // Calls listener on the production thread after every commit (it must be quick and must not
+  // call back into the node's production). Returns a handle for RemoveCommitListener, which
+  // waits for a call under way to finish.
+  int AddCommitListener(CommitListener listener);
+  void RemoveCommitListener(int handle);
 
   const std::string& chain_id() const { return chain_id_; }
   const crypto::PublicKey& node_key() const { return key_.public_key(); }
@@ -103,6 +121,7 @@ class Node {
   const crypto::KeyPair key_;
   const std::shared_ptr<const Clock> clock_;
   std::unique_ptr<storage::ChainStore> store_;
+  storage::StateCache state_;  // the latest committed state, cached; after store_
   mempool::Mempool mempool_;
 
   std::mutex mu_;
@@ -114,6 +133,10 @@ class Node {
   std::unordered_map<std::string, governance::TxOutcome> refused_;
   std::deque<std::string> refused_order_;
   std::thread thread_;
+
+  std::mutex listeners_mu_;  // held while listeners run
+  std::map<int, CommitListener> listeners_;
+  int next_listener_ = 0;
 
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Gauge* height_gauge_ = nullptr;

@@ -179,18 +179,6 @@ ApiResponse WaitOutcome(ApiContext& ctx, const crypto::Hash32& id, const daemon:
   return ErrorResponse(504, "TIMEOUT", TimeoutMessage(ctx));
 }
 
-// Delivers f's response, or 500 if f throws: a deferred reply must always come.
-template <typename F>
-void ReplyGuarded(const Reply& reply, F&& f) {
-  ApiResponse r;
-  try {
-    r = f();
-  } catch (const std::exception& e) {
-    r = ErrorResponse(500, "INTERNAL", e.what());
-  }
-  reply(std::move(r));
-}
-
 ApiResponse SubmitOne(ApiContext& ctx, const SubmittedTx& tx, bool wait) {
   const mempool::AddResult r = Admit(ctx, tx.bytes);
   switch (r.code) {
@@ -207,16 +195,18 @@ ApiResponse SubmitOne(ApiContext& ctx, const SubmittedTx& tx, bool wait) {
   deferred.deferred = [&ctx, id = r.tx_id](Reply reply) {
     ctx.watcher.Watch(id, WaitTimeout(ctx),
                       [&ctx, id, reply = std::move(reply)](const daemon::TxWait& w) {
-                        ReplyGuarded(reply, [&] { return WaitOutcome(ctx, id, w); });
+                        reply([&ctx, id, w] { return WaitOutcome(ctx, id, w); });
                       });
   };
   return deferred;
 }
 
-// The entries of a batch response, completed as the waited-for txs commit.
+// The outcomes of a batch's waited-for txs, as they arrive; the response is built from them
+// once the last one is in.
 struct BatchWait {
   std::mutex mu;
   json results;
+  std::vector<std::pair<size_t, daemon::TxWait>> outcomes;  // results index, outcome
   size_t remaining = 0;
   Reply reply;
 };
@@ -258,25 +248,29 @@ ApiResponse SubmitBatch(ApiContext& ctx, const std::vector<SubmittedTx>& txs, bo
       const size_t i = item.first;
       ctx.watcher.Watch(item.second, WaitTimeout(ctx), [&ctx, state, i](const daemon::TxWait& w) {
         std::unique_lock lock(state->mu);
-        json& entry = state->results[i];
-        switch (w.status) {
-          case daemon::TxWait::Status::kCommitted:
-            entry["height"] = w.location.height();
-            entry["index"] = w.location.index();
-            break;
-          case daemon::TxWait::Status::kRefused:
-            entry["code"] = governance::CodeName(w.outcome.code);
-            entry["message"] = w.outcome.message;
-            break;
-          case daemon::TxWait::Status::kTimeout:
-            entry["code"] = "TIMEOUT";
-            entry["message"] = TimeoutMessage(ctx);
-            break;
-        }
+        state->outcomes.emplace_back(i, w);
         if (--state->remaining > 0) return;
-        json done = {{"results", std::move(state->results)}};
         lock.unlock();
-        ReplyGuarded(state->reply, [&] { return JsonResponse(200, done); });
+        state->reply([&ctx, state] {
+          for (const auto& [index, outcome] : state->outcomes) {
+            json& entry = state->results[index];
+            switch (outcome.status) {
+              case daemon::TxWait::Status::kCommitted:
+                entry["height"] = outcome.location.height();
+                entry["index"] = outcome.location.index();
+                break;
+              case daemon::TxWait::Status::kRefused:
+                entry["code"] = governance::CodeName(outcome.outcome.code);
+                entry["message"] = outcome.outcome.message;
+                break;
+              case daemon::TxWait::Status::kTimeout:
+                entry["code"] = "TIMEOUT";
+                entry["message"] = TimeoutMessage(ctx);
+                break;
+            }
+          }
+          return JsonResponse(200, {{"results", std::move(state->results)}});
+        });
       });
     }
   };

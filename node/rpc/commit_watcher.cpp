@@ -5,11 +5,8 @@
 namespace bas::node::rpc {
 namespace {
 
-// How often the thread looks at the chain head. It bounds the latency a wait adds to a commit.
-constexpr auto kTick = std::chrono::milliseconds(20);
-// The node records the builder's refusals just after the block commits (node.cpp), so after a
-// height change pending txs are looked at for a while, not once.
-constexpr auto kRecheckAfterCommit = std::chrono::milliseconds(500);
+// How often expired waits are looked for: the precision of ?wait=commit's timeout.
+constexpr auto kExpiryTick = std::chrono::milliseconds(100);
 
 void Report(const CommitWatcher::Done& done, const daemon::TxWait& wait) {
   try {
@@ -21,72 +18,105 @@ void Report(const CommitWatcher::Done& done, const daemon::TxWait& wait) {
   }
 }
 
+std::string IdBytes(const crypto::Hash32& id) {
+  return std::string(reinterpret_cast<const char*>(id.data()), id.size());
+}
+
 }  // namespace
 
 CommitWatcher::CommitWatcher(daemon::Node& node) : node_(node) {
-  thread_ = std::thread([this] { Run(); });
+  listener_ =
+      node_.AddCommitListener([this](const daemon::CommittedTxs& txs) { OnCommitted(txs); });
+  expiry_ = std::thread([this] { ExpireLoop(); });
 }
 
 CommitWatcher::~CommitWatcher() { Stop(); }
 
 void CommitWatcher::Watch(const crypto::Hash32& tx_id, std::chrono::milliseconds timeout,
                           Done done) {
+  const std::string id = IdBytes(tx_id);
   {
     std::lock_guard lock(mu_);
     if (stopping_) return;
-    incoming_.push_back(Pending{tx_id, SteadyClock::now() + timeout, std::move(done)});
+    pending_[id].push_back(Pending{SteadyClock::now() + timeout, std::move(done)});
   }
-  wake_.notify_one();
+  // Registered first, looked up second: a commit in between is seen by one or the other.
+  const daemon::TxWait w = node_.WaitForTx(tx_id, std::chrono::milliseconds(0));
+  if (w.status == daemon::TxWait::Status::kTimeout) return;
+  for (auto& p : Take(id)) Report(p.done, w);
+}
+
+std::vector<CommitWatcher::Pending> CommitWatcher::Take(const std::string& tx_id) {
+  std::lock_guard lock(mu_);
+  auto it = pending_.find(tx_id);
+  if (it == pending_.end()) return {};
+  std::vector<Pending> out = std::move(it->second);
+  pending_.erase(it);
+  return out;
+}
+
+void CommitWatcher::OnCommitted(const daemon::CommittedTxs& txs) {
+  for (size_t i = 0; i < txs.included.size(); ++i) {
+    auto waits = Take(IdBytes(txs.included[i]));
+    if (waits.empty()) continue;
+    daemon::TxWait w;
+    w.status = daemon::TxWait::Status::kCommitted;
+    w.location.set_height(txs.height);
+    w.location.set_index(static_cast<uint32_t>(i));
+    for (auto& p : waits) Report(p.done, w);
+  }
+  for (const auto& [id, outcome] : txs.refused) {
+    auto waits = Take(IdBytes(id));
+    if (waits.empty()) continue;
+    daemon::TxWait w;
+    w.status = daemon::TxWait::Status::kRefused;
+    w.outcome = outcome;
+    for (auto& p : waits) Report(p.done, w);
+  }
+}
+
+void CommitWatcher::ExpireLoop() {
+  while (true) {
+    std::vector<std::pair<std::string, Pending>> expired;
+    {
+      std::unique_lock lock(mu_);
+      wake_.wait_for(lock, kExpiryTick, [&] { return stopping_; });
+      if (stopping_) return;
+      const auto now = SteadyClock::now();
+      for (auto it = pending_.begin(); it != pending_.end();) {
+        auto& waits = it->second;
+        for (auto w = waits.begin(); w != waits.end();) {
+          if (now >= w->deadline) {
+            expired.emplace_back(it->first, std::move(*w));
+            w = waits.erase(w);
+          } else {
+            ++w;
+          }
+        }
+        it = waits.empty() ? pending_.erase(it) : std::next(it);
+      }
+    }
+    for (auto& [id, p] : expired) {
+      // One last look: the tx may have committed as its time ran out.
+      crypto::Hash32 tx_id;
+      std::copy(id.begin(), id.end(), tx_id.begin());
+      Report(p.done, node_.WaitForTx(tx_id, std::chrono::milliseconds(0)));
+    }
+  }
 }
 
 void CommitWatcher::Stop() {
+  if (listener_ >= 0) {
+    node_.RemoveCommitListener(listener_);
+    listener_ = -1;
+  }
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
+    pending_.clear();
   }
   wake_.notify_one();
-  if (thread_.joinable()) thread_.join();
-  std::lock_guard lock(mu_);
-  incoming_.clear();
-}
-
-void CommitWatcher::Run() {
-  std::vector<Pending> waits;
-  uint64_t last_height = node_.store().head().height;
-  SteadyClock::time_point recheck_until{};
-  while (true) {
-    std::vector<Pending> fresh;
-    {
-      std::unique_lock lock(mu_);
-      wake_.wait_for(lock, kTick, [&] { return stopping_ || !incoming_.empty(); });
-      if (stopping_) return;  // pending callbacks are destroyed with `waits`
-      fresh.swap(incoming_);
-    }
-    // A new wait is looked at at once: its tx may have committed before it was registered.
-    Sweep(fresh, true);
-    for (auto& p : fresh) waits.push_back(std::move(p));
-
-    const auto now = SteadyClock::now();
-    const uint64_t height = node_.store().head().height;
-    if (height != last_height) {
-      last_height = height;
-      recheck_until = now + kRecheckAfterCommit;
-    }
-    Sweep(waits, now < recheck_until);
-  }
-}
-
-void CommitWatcher::Sweep(std::vector<Pending>& waits, bool check_chain) {
-  const auto now = SteadyClock::now();
-  std::erase_if(waits, [&](const Pending& p) {
-    const bool expired = now >= p.deadline;
-    if (!check_chain && !expired) return false;
-    // A zero timeout makes WaitForTx a lookup: committed, refused, or neither (kTimeout).
-    const daemon::TxWait w = node_.WaitForTx(p.tx_id, std::chrono::milliseconds(0));
-    if (w.status == daemon::TxWait::Status::kTimeout && !expired) return false;
-    Report(p.done, w);
-    return true;
-  });
+  if (expiry_.joinable()) expiry_.join();
 }
 
 }  // namespace bas::node::rpc

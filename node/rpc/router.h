@@ -28,8 +28,10 @@ struct ApiRequest {
 };
 
 struct ApiResponse;
-// Delivers a deferred response; may be called on any thread, exactly once.
-using Reply = std::function<void(ApiResponse)>;
+// Delivers a deferred response; may be called on any thread, exactly once. The function it
+// is given builds the response later on the connection's own thread (so the caller, e.g. the
+// node's block producer, only hands over the outcome); if it throws, the answer is 500.
+using Reply = std::function<void(std::function<ApiResponse()>)>;
 
 struct ApiResponse {
   unsigned status = 200;

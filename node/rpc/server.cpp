@@ -223,9 +223,16 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     // ?wait=commit: the response comes from the watcher thread, back onto this strand. The
     // connection reads nothing meanwhile (no pipelining), so nothing can interleave.
-    auto deliver = [self = shared_from_this(), keep_alive, label](ApiResponse r) {
+    auto deliver = [self = shared_from_this(), keep_alive,
+                    label](std::function<ApiResponse()> build) {
       net::post(self->stream_.get_executor(),
-                [self, keep_alive, label, r = std::move(r)]() mutable {
+                [self, keep_alive, label, build = std::move(build)]() mutable {
+                  ApiResponse r;
+                  try {
+                    r = build();
+                  } catch (const std::exception& e) {
+                    r = ErrorResponse(500, "INTERNAL", e.what());
+                  }
                   self->state_.Count(label, r.status);
                   self->Write(std::move(r), keep_alive, false);
                 });

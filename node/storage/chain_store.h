@@ -99,6 +99,8 @@ class ChainStore {
 
   // The committed state now (one height throughout the snapshot's life).
   std::unique_ptr<StateSnapshot> Snapshot() const;
+  // One key of the latest committed state, without a snapshot.
+  std::optional<std::string> ReadState(std::string_view key) const { return Read(state_, key); }
 
   // Consensus persistence: a synced write, durable before it returns.
   Status PutConsensus(std::string_view key, std::string_view value);
