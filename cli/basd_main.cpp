@@ -13,6 +13,7 @@
 #include <iostream>
 
 #include <CLI/CLI.hpp>
+#include <google/protobuf/stubs/logging.h>
 #include <spdlog/spdlog.h>
 
 #include "crypto/encoding.h"
@@ -137,7 +138,24 @@ bas::Result<bas::v1::MemberInfo> ParseMember(const std::string& spec) {
 
 }  // namespace
 
+namespace {
+
+// Protobuf logs a line for every string field with invalid UTF-8 it refuses to parse, which
+// anyone can trigger by sending such a tx: keep those at debug level, not on the operator's
+// console. The refusal itself is reported to the sender with a stable code.
+void ProtobufLogToDebug(google::protobuf::LogLevel level, const char* file, int line,
+                        const std::string& message) {
+  if (level >= google::protobuf::LOGLEVEL_FATAL) {
+    spdlog::critical("protobuf {}:{}: {}", file, line, message);
+  } else {
+    spdlog::debug("protobuf {}:{}: {}", file, line, message);
+  }
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  google::protobuf::SetLogHandler(&ProtobufLogToDebug);
   CLI::App app{"basd: the BAS Ledger node"};
   app.require_subcommand(1);
   app.footer("Exit status: 0 success; 1 runtime failure; 2 bad arguments, config or genesis.");
