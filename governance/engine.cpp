@@ -124,6 +124,9 @@ CheckTxResult CheckTx(std::string_view bytes, std::string_view chain_id, bool ve
   if (tx.signed_tx.signer().size() != 32) return invalid("signer: must be 32 bytes");
   if (tx.signed_tx.signature().size() != 64) return invalid("signature: must be 64 bytes");
   const std::string& body = tx.signed_tx.body();
+  // The id is known from here on, so that even a refused tx can be named to its sender.
+  tx.signer = ToKey(tx.signed_tx.signer());
+  tx.tx_id = TxId(tx.signer, body);
   if (!tx.body.ParseFromString(body)) return invalid("body: not a TxBody");
   if (Serialize(tx.body) != body) return invalid("body: not canonically encoded");
   if (tx.body.chain_id() != chain_id) {
@@ -133,8 +136,6 @@ CheckTxResult CheckTx(std::string_view bytes, std::string_view chain_id, bool ve
   if (auto e = ValidateTxBody(tx.body); !e.empty()) return invalid(e);
 
   tx.raw = std::string(bytes);
-  tx.signer = ToKey(tx.signed_tx.signer());
-  tx.tx_id = TxId(tx.signer, body);
   if (verify_signature) {
     crypto::Signature sig;
     std::copy(tx.signed_tx.signature().begin(), tx.signed_tx.signature().end(), sig.begin());

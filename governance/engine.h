@@ -59,7 +59,9 @@ struct TxOutcome {
 
 struct CheckTxResult {
   TxOutcome outcome;
-  CheckedTx tx;  // meaningful only when outcome.ok()
+  // Complete only when outcome.ok(); signer and tx_id are set as soon as the SignedTx decodes
+  // with a 32-byte signer and a 64-byte signature, so a refused tx can still be named.
+  CheckedTx tx;
 };
 
 // Stateless checks in the order of "Precise rules" 1: decoding, chain id, fields and limits

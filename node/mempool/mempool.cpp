@@ -27,6 +27,7 @@ AddResult Mempool::Add(std::string_view bytes, const governance::KvReader& state
   AddResult r;
   // The signature check is the expensive part: done before taking the lock.
   governance::CheckTxResult checked = governance::CheckTx(bytes, chain_id_);
+  r.tx_id = checked.tx.tx_id;  // known once the tx decodes, even if it is then refused
   if (!checked.outcome.ok()) {
     r.code = AddCode::kRejected;
     r.governance_code = checked.outcome.code;
