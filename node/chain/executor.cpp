@@ -1,8 +1,10 @@
 #include "node/chain/executor.h"
 
 #include <atomic>
+#include <map>
 #include <thread>
 
+#include "governance/query.h"
 #include "node/chain/encoding.h"
 
 namespace bas::node::chain {
@@ -25,6 +27,36 @@ void Finish(governance::Engine& engine, const BlockInput& in, ExecutedBlock* out
   out->tx_root = TxRoot(out->txs);
   out->results_root = ResultsRoot(out->results);
 }
+
+// A state with a block's writes applied on top, for reading what the block left behind.
+class WithWrites final : public governance::KvReader {
+ public:
+  WithWrites(const governance::KvReader& parent, const governance::WriteSet& writes)
+      : parent_(parent), writes_(writes) {}
+  std::optional<std::string> Get(std::string_view key) const override {
+    if (auto it = writes_.find(key); it != writes_.end()) return it->second;
+    return parent_.Get(key);
+  }
+  void Scan(std::string_view prefix,
+            const std::function<bool(std::string_view, std::string_view)>& fn) const override {
+    std::map<std::string, std::optional<std::string>, std::less<>> merged;
+    parent_.Scan(prefix, [&](std::string_view k, std::string_view v) {
+      merged.emplace(std::string(k), std::string(v));
+      return true;
+    });
+    for (auto it = writes_.lower_bound(prefix);
+         it != writes_.end() && it->first.starts_with(prefix); ++it) {
+      merged.insert_or_assign(it->first, it->second);
+    }
+    for (const auto& [k, v] : merged) {
+      if (v && !fn(k, *v)) break;
+    }
+  }
+
+ private:
+  const governance::KvReader& parent_;
+  const governance::WriteSet& writes_;
+};
 
 governance::BlockContext Context(const BlockInput& in) {
   return governance::BlockContext{in.chain_id, in.height, in.time};
@@ -83,6 +115,15 @@ Result<ExecutedBlock> ExecuteBlock(const governance::KvReader& state, const Bloc
   }
   Finish(engine, in, &out);
   return out;
+}
+
+bas::v1::ValidatorSet ValidatorsAfter(const governance::KvReader& parent,
+                                      const governance::WriteSet& writes) {
+  bas::v1::ValidatorSet set;
+  for (auto& v : governance::ListValidators(WithWrites(parent, writes))) {
+    *set.add_validators() = std::move(v);
+  }
+  return set;
 }
 
 Status CheckExecution(const bas::v1::BlockHeader& header, const ExecutedBlock& exec) {

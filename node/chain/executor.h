@@ -59,6 +59,11 @@ Result<ExecutedBlock> ExecuteBlock(const governance::KvReader& state, const Bloc
 // "INVALID_BLOCK" naming the first field that differs.
 Status CheckExecution(const bas::v1::BlockHeader& header, const ExecutedBlock& exec);
 
+// The validator set in the governance state after a block: the parent state with the block's
+// writes on top. It takes over at height + 2 (DESIGN.md section 5).
+bas::v1::ValidatorSet ValidatorsAfter(const governance::KvReader& parent,
+                                      const governance::WriteSet& writes);
+
 // CheckTx (decode, limits, signatures) of every tx of a block, on `threads` threads.
 // Fails with "INVALID_BLOCK" naming the first tx that does not pass. Thread-safe.
 Result<std::vector<governance::CheckedTx>> CheckBlockTxs(

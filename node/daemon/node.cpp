@@ -22,27 +22,6 @@ constexpr size_t kDefaultMaxBlockBytes = 16 * 1024 * 1024;
 
 std::string Bytes(const crypto::Hash32& h) { return chain::HashBytes(h); }
 
-// The validator set after a block: the committed set with the block's writes under "val/".
-bas::v1::ValidatorSet ValidatorsAfter(const governance::KvReader& before,
-                                      const governance::WriteSet& writes) {
-  std::map<std::string, std::string> merged;
-  before.Scan("val/", [&](std::string_view k, std::string_view v) {
-    merged.emplace(std::string(k), std::string(v));
-    return true;
-  });
-  for (auto it = writes.lower_bound(std::string_view("val/"));
-       it != writes.end() && it->first.starts_with("val/"); ++it) {
-    if (it->second) {
-      merged.insert_or_assign(it->first, *it->second);
-    } else {
-      merged.erase(it->first);
-    }
-  }
-  bas::v1::ValidatorSet set;
-  for (const auto& [k, v] : merged) set.add_validators()->ParseFromString(v);
-  return set;
-}
-
 }  // namespace
 
 int64_t SystemClock::NowMillis() const {
@@ -280,7 +259,7 @@ bool Node::ProduceBlock() {
     std::abort();
   }
   if (Status s = store_->CommitBlock(block, commit, exec.results, exec.writes, exec.app_hash,
-                                     ValidatorsAfter(parent, exec.writes));
+                                     chain::ValidatorsAfter(parent, exec.writes));
       !s.ok()) {
     spdlog::critical("commit of height {} failed: {}", height, s.message());
     std::abort();

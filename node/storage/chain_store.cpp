@@ -65,6 +65,17 @@ std::optional<Msg> Parse(const std::optional<std::string>& raw) {
 
 rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 
+void AddStateWrites(rocksdb::WriteBatch& batch, rocksdb::ColumnFamilyHandle* cf,
+                    const governance::WriteSet& writes) {
+  for (const auto& [k, v] : writes) {
+    if (v) {
+      batch.Put(cf, k, *v);
+    } else {
+      batch.Delete(cf, k);
+    }
+  }
+}
+
 }  // namespace
 
 // ---- StateSnapshot ----
@@ -154,13 +165,7 @@ bool ChainStore::initialized() const { return Read(meta_, kHead).has_value(); }
 Status ChainStore::InitGenesis(const bas::v1::Genesis& genesis, const governance::WriteSet& writes,
                                const crypto::Hash32& app_hash) {
   rocksdb::WriteBatch batch;
-  for (const auto& [k, v] : writes) {
-    if (v) {
-      batch.Put(state_, k, *v);
-    } else {
-      batch.Delete(state_, k);
-    }
-  }
+  AddStateWrites(batch, state_, writes);
   batch.Put(meta_, ToSlice(kGenesis), genesis.SerializeAsString());
   bas::v1::ValidatorSet set;
   *set.mutable_validators() = genesis.validators();
@@ -210,13 +215,7 @@ Status ChainStore::CommitBlock(const bas::v1::Block& block, const bas::v1::Commi
     loc.set_index(static_cast<uint32_t>(i));
     batch.Put(txindex_, HashBytes(governance::TxId(signer, tx.body())), loc.SerializeAsString());
   }
-  for (const auto& [k, v] : writes) {
-    if (v) {
-      batch.Put(state_, k, *v);
-    } else {
-      batch.Delete(state_, k);
-    }
-  }
+  AddStateWrites(batch, state_, writes);
   batch.Put(meta_, ValidatorSetKey(height + 2), set_at_h_plus_2.SerializeAsString());
   ChainHead head;
   head.height = height;

@@ -124,26 +124,6 @@ crypto::Hash32 SetHash(const bas::v1::ValidatorSet& set) {
   return chain::ValidatorSetHash({set.validators().begin(), set.validators().end()});
 }
 
-bas::v1::ValidatorSet ValidatorsAfter(const governance::KvReader& before,
-                                      const governance::WriteSet& writes) {
-  std::map<std::string, std::string> merged;
-  before.Scan("val/", [&](std::string_view k, std::string_view v) {
-    merged.emplace(std::string(k), std::string(v));
-    return true;
-  });
-  for (auto it = writes.lower_bound(std::string_view("val/"));
-       it != writes.end() && it->first.starts_with("val/"); ++it) {
-    if (it->second) {
-      merged.insert_or_assign(it->first, *it->second);
-    } else {
-      merged.erase(it->first);
-    }
-  }
-  bas::v1::ValidatorSet set;
-  for (const auto& [k, v] : merged) set.add_validators()->ParseFromString(v);
-  return set;
-}
-
 ProducedBlock ProduceOn(const governance::KvReader& state, const TipInfo& tip,
                         const std::vector<std::string>& txs, int64_t time) {
   const uint64_t height = tip.height + 1;
@@ -195,7 +175,7 @@ ProducedBlock ProduceOn(const governance::KvReader& state, const TipInfo& tip,
                                          HashBytes(out.block_hash)));
   }
   out.commit = chain::MakeCommit(height, 0, HashBytes(out.block_hash), precommits);
-  out.set_at_h_plus_2 = ValidatorsAfter(state, out.exec.writes);
+  out.set_at_h_plus_2 = chain::ValidatorsAfter(state, out.exec.writes);
   return out;
 }
 

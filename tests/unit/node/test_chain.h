@@ -53,11 +53,6 @@ std::string VoteTx(std::string_view chain_id, const crypto::KeyPair& signer, uin
 crypto::Hash32 TxIdOf(std::string_view signed_tx);
 
 crypto::Hash32 SetHash(const bas::v1::ValidatorSet& set);
-// The validator set after a block: the state's "val/" entries with the block's writes applied
-// (as node/daemon/node.cpp computes the set that takes over at height + 2).
-bas::v1::ValidatorSet ValidatorsAfter(const governance::KvReader& before,
-                                      const governance::WriteSet& writes);
-
 // What a block producer reads about the tip of its chain.
 struct TipInfo {
   std::string chain_id;

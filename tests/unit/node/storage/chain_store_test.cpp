@@ -444,7 +444,7 @@ uint64_t CheckStoreIsWhole(const fs::path& dir, const TestChain& keys) {
     EXPECT_TRUE(set_h2.has_value()) << h + 2;
     if (set_h2) {
       EXPECT_EQ(set_h2->SerializeAsString(),
-                testing::ValidatorsAfter(state, exec->writes).SerializeAsString());
+                chain::ValidatorsAfter(state, exec->writes).SerializeAsString());
     }
     state.Apply(exec->writes);
     app_hash = exec->app_hash;
