@@ -19,7 +19,7 @@ struct Error {
 
 class [[nodiscard]] Status {
  public:
-  Status() = default;  // OK
+  Status() = default;                                // OK
   Status(Error error) : error_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
   static Status Ok() { return Status(); }
 
@@ -39,8 +39,8 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
-  Result(Error error) : v_(std::move(error)) {}    // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return v_.index() == 0; }
   // Precondition: ok().
