@@ -152,13 +152,13 @@ Result<std::string> ResolveProposalId(NodeClient& node, std::string_view id_or_p
   return matches.front();
 }
 
-std::string UrlEncode(std::string_view value) {
+std::string PercentEncode(std::string_view value, std::string_view keep) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   for (const char c : value) {
     const auto u = static_cast<unsigned char>(c);
-    if ((u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') || u == '-' ||
-        u == '.' || u == '_' || u == '~') {
+    if ((u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') ||
+        keep.find(c) != std::string_view::npos) {
       out += c;
     } else {
       out += '%';
@@ -168,5 +168,8 @@ std::string UrlEncode(std::string_view value) {
   }
   return out;
 }
+
+// Unreserved characters only: a query value or a path segment.
+std::string UrlEncode(std::string_view value) { return PercentEncode(value, "-._~"); }
 
 }  // namespace bas::cli

@@ -82,5 +82,8 @@ Result<std::string> ResolveProposalId(NodeClient& node, std::string_view id_or_p
 
 // Percent-encodes a query parameter value (RFC 3986 unreserved characters stay).
 std::string UrlEncode(std::string_view value);
+// RFC 3986 percent-encoding: keeps ASCII letters, digits and the characters in `keep`, encodes
+// every other byte as %XX.
+std::string PercentEncode(std::string_view value, std::string_view keep);
 
 }  // namespace bas::cli

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/client_options.h"
+#include "cli/node_client.h"
 #include "cli/scenario.h"
 #include "crypto/encoding.h"
 #include "crypto/hash.h"
@@ -177,19 +178,8 @@ std::string FileUri(const std::string& path) {
   std::error_code ec;
   std::filesystem::path absolute = std::filesystem::absolute(path, ec);
   if (ec) absolute = path;
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out = "file://";
-  for (const char c : absolute.lexically_normal().string()) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || std::strchr("/-._~!$&'()*+,;=:@", c) != nullptr) {
-      out += c;
-    } else {
-      out += '%';
-      out += kHex[u >> 4];
-      out += kHex[u & 15];
-    }
-  }
-  return out;
+  // A path keeps its slashes and the other characters RFC 3986 allows in a path segment.
+  return "file://" + PercentEncode(absolute.lexically_normal().string(), "/-._~!$&'()*+,;=:@");
 }
 
 Result<bas::v1::Document> DocumentFromFile(const std::string& path) {

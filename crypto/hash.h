@@ -6,6 +6,7 @@
 // hash that cannot be computed is not an input error.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <span>
@@ -22,6 +23,17 @@ inline ByteSpan AsBytes(std::string_view s) {
 }
 inline std::string_view AsStringView(ByteSpan b) {
   return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+
+// The 32 bytes of a hash (or x-only key) as a byte string, as protobuf bytes fields hold them.
+inline std::string HashBytes(const std::array<uint8_t, 32>& h) {
+  return std::string(reinterpret_cast<const char*>(h.data()), h.size());
+}
+// The hash (or x-only key) in a byte string; all zeros unless it is exactly 32 bytes.
+inline std::array<uint8_t, 32> ToHash(std::string_view s) {
+  std::array<uint8_t, 32> h{};
+  if (s.size() == h.size()) std::copy(s.begin(), s.end(), h.begin());
+  return h;
 }
 
 // Incremental SHA-256. Not thread-safe per instance; create one per thread. Reusable after

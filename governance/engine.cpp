@@ -10,6 +10,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "crypto/encoding.h"
 #include "governance/keys.h"
 #include "governance/rules.h"
 #include "governance/state_overlay.h"
@@ -30,16 +31,7 @@ struct Outcome {
 };
 Outcome Fail(Code code, std::string message) { return {code, std::move(message)}; }
 
-std::string Hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (char c : bytes) {
-    out.push_back(kDigits[(static_cast<uint8_t>(c) >> 4) & 0xf]);
-    out.push_back(kDigits[static_cast<uint8_t>(c) & 0xf]);
-  }
-  return out;
-}
+std::string Hex(std::string_view bytes) { return crypto::HexEncode(bytes); }
 
 bas::v1::Event MakeEvent(
     std::string_view type,
@@ -64,12 +56,6 @@ std::string Serialize(const Msg& m) {
   std::string out;
   m.SerializeToString(&out);
   return out;
-}
-
-crypto::PublicKey ToKey(std::string_view bytes) {
-  crypto::PublicKey k{};
-  std::copy(bytes.begin(), bytes.end(), k.begin());
-  return k;
 }
 
 }  // namespace
@@ -125,7 +111,7 @@ CheckTxResult CheckTx(std::string_view bytes, std::string_view chain_id, bool ve
   if (tx.signed_tx.signature().size() != 64) return invalid("signature: must be 64 bytes");
   const std::string& body = tx.signed_tx.body();
   // The id is known from here on, so that even a refused tx can be named to its sender.
-  tx.signer = ToKey(tx.signed_tx.signer());
+  tx.signer = crypto::ToHash(tx.signed_tx.signer());
   tx.tx_id = TxId(tx.signer, body);
   if (!tx.body.ParseFromString(body)) return invalid("body: not a TxBody");
   if (Serialize(tx.body) != body) return invalid("body: not canonically encoded");
@@ -146,7 +132,7 @@ CheckTxResult CheckTx(std::string_view bytes, std::string_view chain_id, bool ve
     }
     if (tx.body.tx_case() == TxBody::kRotateKey) {
       const auto& rk = tx.body.rotate_key();
-      const crypto::PublicKey new_key = ToKey(rk.new_key());
+      const crypto::PublicKey new_key = crypto::ToHash(rk.new_key());
       crypto::Signature new_sig;
       std::copy(rk.new_key_signature().begin(), rk.new_key_signature().end(), new_sig.begin());
       if (!crypto::Verify(new_key, RotateKeySigHash(tx.signer, new_key, chain_id), new_sig)) {
@@ -361,7 +347,7 @@ struct Engine::Impl {
                     const google::protobuf::RepeatedPtrField<Action>& actions,
                     const bas::v1::EffectiveRule& rule, bool is_application,
                     const std::string& statement) {
-    const std::string id = keys::Bytes(tx.tx_id);
+    const std::string id = crypto::HashBytes(tx.tx_id);
     Proposal prop;
     prop.set_id(id);
     prop.set_coalition(coalition);
@@ -478,7 +464,7 @@ struct Engine::Impl {
     record.set_reason(v.reason());
     record.set_height(block.height);
     record.set_time(block.time);
-    record.set_tx_id(keys::Bytes(tx.tx_id));
+    record.set_tx_id(crypto::HashBytes(tx.tx_id));
     record.set_group(group);
     const std::string raw = Serialize(record);
     state.Put(vote_key, raw);
@@ -532,7 +518,7 @@ struct Engine::Impl {
     OpenProposal(tx, a.coalition(), /*member_id=*/"", "Admit " + a.member_id(), a.statement(),
                  actions, RuleOf(a.coalition(), "admit_member"), /*is_application=*/true,
                  a.statement());
-    state.Put(keys::PendingApplication(a.coalition(), key), keys::Bytes(tx.tx_id));
+    state.Put(keys::PendingApplication(a.coalition(), key), crypto::HashBytes(tx.tx_id));
     return {};
   }
 
@@ -573,7 +559,7 @@ struct Engine::Impl {
       }
     }
     bas::v1::Assessment a;
-    a.set_id(keys::Bytes(tx.tx_id));
+    a.set_id(crypto::HashBytes(tx.tx_id));
     a.set_solution_id(s.solution_id());
     a.set_solution_name(s.solution_name());
     a.set_vendor(s.vendor());
@@ -620,7 +606,7 @@ struct Engine::Impl {
     m.set_recorded_by(member_id);
     m.set_height(block.height);
     m.set_time(block.time);
-    m.set_tx_id(keys::Bytes(tx.tx_id));
+    m.set_tx_id(crypto::HashBytes(tx.tx_id));
     Store(keys::Meeting(r.coalition(), r.date(), NextSeq("meeting")), m);
     events.push_back(
         MakeEvent("meeting_recorded", {{"coalition", r.coalition()}, {"date", r.date()}}));

@@ -22,9 +22,6 @@ inline uint64_t ReadBe(std::string_view in) {
   for (char c : in) v = (v << 8) | static_cast<uint8_t>(c);
   return v;
 }
-inline std::string Bytes(const crypto::Hash32& h) {
-  return std::string(reinterpret_cast<const char*>(h.data()), h.size());
-}
 
 template <typename... Parts>
 std::string Key(std::string_view table, const Parts&... parts) {

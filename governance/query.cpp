@@ -29,8 +29,6 @@ std::vector<Msg> ScanRecords(const KvReader& kv, const std::string& prefix) {
   return out;
 }
 
-std::string Bytes(const crypto::Hash32& h) { return keys::Bytes(h); }
-
 // Records of one coalition's table, or of every coalition (by coalition id) when it is empty.
 template <typename Msg>
 std::vector<Msg> PerCoalition(const KvReader& kv, std::string_view coalition,
@@ -47,7 +45,7 @@ std::vector<Msg> PerCoalition(const KvReader& kv, std::string_view coalition,
 
 // The acceptance sequence that keys a proposal's tally, electorate and votes.
 std::optional<uint64_t> ProposalSeq(const KvReader& kv, const crypto::Hash32& id) {
-  auto p = LoadRecord<bas::v1::Proposal>(kv, keys::Proposal(Bytes(id)));
+  auto p = LoadRecord<bas::v1::Proposal>(kv, keys::Proposal(crypto::HashBytes(id)));
   if (!p) return std::nullopt;
   return p->sequence();
 }
@@ -77,7 +75,7 @@ std::vector<bas::v1::MembershipEvent> MembershipHistory(const KvReader& kv,
 }
 
 std::optional<bas::v1::Proposal> GetProposal(const KvReader& kv, const crypto::Hash32& id) {
-  return LoadRecord<bas::v1::Proposal>(kv, keys::Proposal(Bytes(id)));
+  return LoadRecord<bas::v1::Proposal>(kv, keys::Proposal(crypto::HashBytes(id)));
 }
 
 std::optional<bas::v1::ProposalTally> GetTally(const KvReader& kv, const crypto::Hash32& id) {
@@ -135,7 +133,7 @@ std::vector<bas::v1::Assessment> ListAssessments(const KvReader& kv) {
 }
 
 std::optional<bas::v1::Assessment> GetAssessment(const KvReader& kv, const crypto::Hash32& id) {
-  return LoadRecord<bas::v1::Assessment>(kv, keys::Assessment(Bytes(id)));
+  return LoadRecord<bas::v1::Assessment>(kv, keys::Assessment(crypto::HashBytes(id)));
 }
 
 std::vector<bas::v1::AnnualPlan> ListAnnualPlans(const KvReader& kv, std::string_view coalition) {
@@ -167,13 +165,14 @@ std::vector<bas::v1::Validator> ListValidators(const KvReader& kv) {
 }
 
 bas::v1::Account GetAccount(const KvReader& kv, const crypto::PublicKey& key) {
-  return LoadRecord<bas::v1::Account>(kv, keys::Account(Bytes(key))).value_or(bas::v1::Account());
+  return LoadRecord<bas::v1::Account>(kv, keys::Account(crypto::HashBytes(key)))
+      .value_or(bas::v1::Account());
 }
 
 std::vector<std::pair<std::string, std::string>> MembershipsOfKey(const KvReader& kv,
                                                                   const crypto::PublicKey& key) {
   std::vector<std::pair<std::string, std::string>> out;
-  const std::string prefix = keys::KeyMembershipPrefix(Bytes(key));
+  const std::string prefix = keys::KeyMembershipPrefix(crypto::HashBytes(key));
   kv.Scan(prefix, [&](std::string_view k, std::string_view member_id) {
     out.emplace_back(std::string(k.substr(prefix.size())), std::string(member_id));
     return true;

@@ -7,11 +7,6 @@
 namespace bas::node::chain {
 namespace {
 
-crypto::PublicKey ToKey(std::string_view s) {
-  crypto::PublicKey k{};
-  std::copy(s.begin(), s.end(), k.begin());
-  return k;
-}
 crypto::Signature ToSig(std::string_view s) {
   crypto::Signature sig{};
   std::copy(s.begin(), s.end(), sig.begin());
@@ -40,7 +35,7 @@ bool VerifyVote(std::string_view chain_id, const bas::v1::ConsensusVote& v) {
   if (!v.block_hash().empty() && v.block_hash().size() != 32) return false;
   const crypto::Hash32 msg =
       VoteSignHash(chain_id, v.type(), v.height(), v.round(), v.block_hash());
-  return crypto::Verify(ToKey(v.validator()), msg, ToSig(v.signature()));
+  return crypto::Verify(crypto::ToHash(v.validator()), msg, ToSig(v.signature()));
 }
 
 Status VerifyCommit(std::string_view chain_id, uint64_t height, std::string_view block_hash,
@@ -65,7 +60,7 @@ Status VerifyCommit(std::string_view chain_id, uint64_t height, std::string_view
       return fail(where + ": not a validator of height " + std::to_string(height));
     if (!seen.insert(s.validator()).second) return fail(where + ": a validator twice");
     if (s.signature().size() != 64 ||
-        !crypto::Verify(ToKey(s.validator()), msg, ToSig(s.signature()))) {
+        !crypto::Verify(crypto::ToHash(s.validator()), msg, ToSig(s.signature()))) {
       return fail(where + ": signature does not verify");
     }
     signed_power += member->power();

@@ -74,13 +74,7 @@ std::string EncodeEndBlockLeaf(const bas::v1::BlockResults& results);
 crypto::Hash32 TxRoot(const google::protobuf::RepeatedPtrField<std::string>& txs);
 crypto::Hash32 ResultsRoot(const bas::v1::BlockResults& results);
 
-inline std::string HashBytes(const crypto::Hash32& h) {
-  return std::string(reinterpret_cast<const char*>(h.data()), h.size());
-}
-inline crypto::Hash32 ToHash(std::string_view s) {
-  crypto::Hash32 h{};
-  if (s.size() == h.size()) std::copy(s.begin(), s.end(), h.begin());
-  return h;
-}
+using crypto::HashBytes;
+using crypto::ToHash;
 
 }  // namespace bas::node::chain

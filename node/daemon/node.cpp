@@ -20,8 +20,6 @@ constexpr int64_t kDefaultIdleIntervalS = 60;
 constexpr size_t kDefaultMaxBlockTxs = 5000;
 constexpr size_t kDefaultMaxBlockBytes = 16 * 1024 * 1024;
 
-std::string Bytes(const crypto::Hash32& h) { return chain::HashBytes(h); }
-
 }  // namespace
 
 int64_t SystemClock::NowMillis() const {
@@ -107,7 +105,6 @@ void Node::Stop() {
     stopping_ = true;
   }
   wake_.notify_all();
-  committed_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -120,31 +117,19 @@ mempool::AddResult Node::SubmitTx(std::string_view bytes) {
   return r;
 }
 
-TxWait Node::WaitForTx(const crypto::Hash32& tx_id, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  const std::string id = Bytes(tx_id);
-  std::unique_lock lock(mu_);
-  while (true) {
-    TxWait w;
-    if (auto loc = store_->FindTx(tx_id)) {
-      w.status = TxWait::Status::kCommitted;
-      w.location = *loc;
-      return w;
-    }
-    if (auto it = refused_.find(id); it != refused_.end()) {
-      w.status = TxWait::Status::kRefused;
-      w.outcome = it->second;
-      return w;
-    }
-    if (stopping_ || committed_.wait_until(lock, deadline) == std::cv_status::timeout) {
-      // One last look: the commit may have landed as the wait ended.
-      if (auto loc = store_->FindTx(tx_id)) {
-        w.status = TxWait::Status::kCommitted;
-        w.location = *loc;
-      }
-      return w;
-    }
+TxWait Node::LookupTx(const crypto::Hash32& tx_id) {
+  TxWait w;
+  if (auto loc = store_->FindTx(tx_id)) {
+    w.status = TxWait::Status::kCommitted;
+    w.location = *loc;
+    return w;
   }
+  std::lock_guard lock(mu_);
+  if (auto it = refused_.find(crypto::HashBytes(tx_id)); it != refused_.end()) {
+    w.status = TxWait::Status::kRefused;
+    w.outcome = it->second;
+  }
+  return w;
 }
 
 int Node::AddCommitListener(CommitListener listener) {
@@ -231,13 +216,13 @@ bool Node::ProduceBlock() {
   h.set_chain_id(chain_id_);
   h.set_height(height);
   h.set_time(time);
-  h.set_prev_block_hash(Bytes(head.block_hash));
-  h.set_tx_root(Bytes(exec.tx_root));
-  h.set_results_root(Bytes(exec.results_root));
-  h.set_app_hash(Bytes(exec.app_hash));
-  h.set_validators_hash(Bytes(
+  h.set_prev_block_hash(crypto::HashBytes(head.block_hash));
+  h.set_tx_root(crypto::HashBytes(exec.tx_root));
+  h.set_results_root(crypto::HashBytes(exec.results_root));
+  h.set_app_hash(crypto::HashBytes(exec.app_hash));
+  h.set_validators_hash(crypto::HashBytes(
       chain::ValidatorSetHash({validators->validators().begin(), validators->validators().end()})));
-  h.set_next_validators_hash(Bytes(chain::ValidatorSetHash(
+  h.set_next_validators_hash(crypto::HashBytes(chain::ValidatorSetHash(
       {next_validators->validators().begin(), next_validators->validators().end()})));
   h.set_proposer(std::string(reinterpret_cast<const char*>(key_.public_key().data()), 32));
   if (height > 1) {
@@ -245,9 +230,9 @@ bool Node::ProduceBlock() {
     if (!last) std::abort();
     *block.mutable_last_commit() = *last;
   }
-  h.set_last_commit_hash(Bytes(chain::CommitHash(block.last_commit())));
+  h.set_last_commit_hash(crypto::HashBytes(chain::CommitHash(block.last_commit())));
   *block.mutable_txs() = exec.txs;
-  const std::string block_hash = Bytes(chain::BlockHash(h));
+  const std::string block_hash = crypto::HashBytes(chain::BlockHash(h));
 
   // The single validator decides alone: its precommit is the commit.
   const bas::v1::ConsensusVote precommit =
@@ -286,16 +271,14 @@ bool Node::ProduceBlock() {
   {
     std::lock_guard lock(mu_);
     for (const auto& d : dropped) {
-      const std::string id = Bytes(candidates[d.index]->tx_id);
+      const std::string id = crypto::HashBytes(candidates[d.index]->tx_id);
       if (refused_.emplace(id, d.outcome).second) refused_order_.push_back(id);
       while (refused_order_.size() > kMaxRefusedRemembered) {
         refused_.erase(refused_order_.front());
         refused_order_.pop_front();
       }
     }
-    ++commits_;
   }
-  committed_.notify_all();
   {
     std::lock_guard lock(listeners_mu_);
     for (const auto& [handle, listener] : listeners_) listener(notice);

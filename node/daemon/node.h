@@ -9,7 +9,7 @@
 // each block alone with its own precommit. The multi-validator Tendermint driver replaces
 // ProduceBlock's decision step (issue 6).
 //
-// Thread-safety: SubmitTx, WaitForTx and the accessors may be called from any thread while the
+// Thread-safety: SubmitTx, LookupTx and the accessors may be called from any thread while the
 // production thread runs.
 #pragma once
 
@@ -88,8 +88,9 @@ class Node {
 
   // Admits a tx to the mempool and wakes the producer.
   mempool::AddResult SubmitTx(std::string_view bytes);
-  // Waits until the tx is committed, refused by the block builder, or timeout passes.
-  TxWait WaitForTx(const crypto::Hash32& tx_id, std::chrono::milliseconds timeout);
+  // Where the tx stands now: committed, refused by the block builder lately, or neither
+  // (kTimeout: not committed yet). Waiting is the commit listeners' business.
+  TxWait LookupTx(const crypto::Hash32& tx_id);
 
   // Calls listener on the production thread after every commit (it must be quick and must not
   // call back into the node's production). Returns a handle for RemoveCommitListener, which
@@ -125,10 +126,8 @@ class Node {
   mempool::Mempool mempool_;
 
   std::mutex mu_;
-  std::condition_variable wake_;       // the producer: txs arrived or stopping
-  std::condition_variable committed_;  // WaitForTx callers
+  std::condition_variable wake_;  // the producer: txs arrived or stopping
   bool stopping_ = false;
-  uint64_t commits_ = 0;  // bumped per commit, under mu_
   // Txs the builder refused lately: id -> outcome (bounded, oldest first out).
   std::unordered_map<std::string, governance::TxOutcome> refused_;
   std::deque<std::string> refused_order_;

@@ -8,10 +8,6 @@
 namespace bas::node::mempool {
 namespace {
 
-std::string IdBytes(const crypto::Hash32& h) {
-  return std::string(reinterpret_cast<const char*>(h.data()), h.size());
-}
-
 uint64_t AccountNonce(const governance::KvReader& state, const std::string& signer) {
   crypto::PublicKey key;
   std::copy(signer.begin(), signer.end(), key.begin());
@@ -46,7 +42,7 @@ AddResult Mempool::Add(std::string_view bytes, const governance::KvReader& state
   }
 
   std::lock_guard lock(mu_);
-  if (by_id_.count(IdBytes(r.tx_id)) != 0) {
+  if (by_id_.count(crypto::HashBytes(r.tx_id)) != 0) {
     r.code = AddCode::kAlreadyKnown;
     r.message = "already in the mempool";
     return r;
@@ -67,7 +63,7 @@ AddResult Mempool::Add(std::string_view bytes, const governance::KvReader& state
     return r;
   }
   bytes_ += bytes.size();
-  by_id_.emplace(IdBytes(r.tx_id), std::make_pair(signer, nonce));
+  by_id_.emplace(crypto::HashBytes(r.tx_id), std::make_pair(signer, nonce));
   mine.emplace(nonce, Entry{std::make_shared<const governance::CheckedTx>(std::move(checked.tx)),
                             next_arrival_++});
   return r;
@@ -111,7 +107,7 @@ void Mempool::RemoveLocked(const SignerKey& signer, uint64_t nonce) {
   auto e = s->second.find(nonce);
   if (e == s->second.end()) return;
   bytes_ -= e->second.tx->raw.size();
-  by_id_.erase(IdBytes(e->second.tx->tx_id));
+  by_id_.erase(crypto::HashBytes(e->second.tx->tx_id));
   s->second.erase(e);
   if (s->second.empty()) by_signer_.erase(s);
 }
@@ -120,7 +116,7 @@ void Mempool::Update(const governance::KvReader& state,
                      const std::vector<crypto::Hash32>& removed) {
   std::lock_guard lock(mu_);
   for (const auto& id : removed) {
-    auto it = by_id_.find(IdBytes(id));
+    auto it = by_id_.find(crypto::HashBytes(id));
     if (it == by_id_.end()) continue;
     const auto [signer, nonce] = it->second;
     RemoveLocked(signer, nonce);

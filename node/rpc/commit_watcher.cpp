@@ -18,10 +18,6 @@ void Report(const CommitWatcher::Done& done, const daemon::TxWait& wait) {
   }
 }
 
-std::string IdBytes(const crypto::Hash32& id) {
-  return std::string(reinterpret_cast<const char*>(id.data()), id.size());
-}
-
 }  // namespace
 
 CommitWatcher::CommitWatcher(daemon::Node& node) : node_(node) {
@@ -34,14 +30,14 @@ CommitWatcher::~CommitWatcher() { Stop(); }
 
 void CommitWatcher::Watch(const crypto::Hash32& tx_id, std::chrono::milliseconds timeout,
                           Done done) {
-  const std::string id = IdBytes(tx_id);
+  const std::string id = crypto::HashBytes(tx_id);
   {
     std::lock_guard lock(mu_);
     if (stopping_) return;
     pending_[id].push_back(Pending{SteadyClock::now() + timeout, std::move(done)});
   }
   // Registered first, looked up second: a commit in between is seen by one or the other.
-  const daemon::TxWait w = node_.WaitForTx(tx_id, std::chrono::milliseconds(0));
+  const daemon::TxWait w = node_.LookupTx(tx_id);
   if (w.status == daemon::TxWait::Status::kTimeout) return;
   for (auto& p : Take(id)) Report(p.done, w);
 }
@@ -57,7 +53,7 @@ std::vector<CommitWatcher::Pending> CommitWatcher::Take(const std::string& tx_id
 
 void CommitWatcher::OnCommitted(const daemon::CommittedTxs& txs) {
   for (size_t i = 0; i < txs.included.size(); ++i) {
-    auto waits = Take(IdBytes(txs.included[i]));
+    auto waits = Take(crypto::HashBytes(txs.included[i]));
     if (waits.empty()) continue;
     daemon::TxWait w;
     w.status = daemon::TxWait::Status::kCommitted;
@@ -66,7 +62,7 @@ void CommitWatcher::OnCommitted(const daemon::CommittedTxs& txs) {
     for (auto& p : waits) Report(p.done, w);
   }
   for (const auto& [id, outcome] : txs.refused) {
-    auto waits = Take(IdBytes(id));
+    auto waits = Take(crypto::HashBytes(id));
     if (waits.empty()) continue;
     daemon::TxWait w;
     w.status = daemon::TxWait::Status::kRefused;
@@ -100,7 +96,7 @@ void CommitWatcher::ExpireLoop() {
       // One last look: the tx may have committed as its time ran out.
       crypto::Hash32 tx_id;
       std::copy(id.begin(), id.end(), tx_id.begin());
-      Report(p.done, node_.WaitForTx(tx_id, std::chrono::milliseconds(0)));
+      Report(p.done, node_.LookupTx(tx_id));
     }
   }
 }

@@ -26,14 +26,8 @@ uint64_t ReadBe64(std::string_view s) {
   for (size_t i = 0; i < 8 && i < s.size(); ++i) v = (v << 8) | static_cast<uint8_t>(s[i]);
   return v;
 }
-std::string HashBytes(const crypto::Hash32& h) {
-  return std::string(reinterpret_cast<const char*>(h.data()), h.size());
-}
-crypto::Hash32 ToHash(std::string_view s) {
-  crypto::Hash32 h{};
-  if (s.size() == 32) std::copy(s.begin(), s.end(), h.begin());
-  return h;
-}
+using crypto::HashBytes;
+using crypto::ToHash;
 
 // Block-table keys: 'b' + height (block), 'c' + height (commit), 'r' + height (results).
 std::string BlockKey(char kind, uint64_t height) { return std::string(1, kind) + Be64(height); }
