@@ -69,6 +69,28 @@ Status VerifyCommit(std::string_view chain_id, uint64_t height, std::string_view
   return Status::Ok();
 }
 
+Status VerifyEvidence(std::string_view chain_id, const bas::v1::Evidence& evidence,
+                      const bas::v1::ValidatorSet& validators) {
+  auto fail = [](std::string why) { return Status(Error{"INVALID_EVIDENCE", std::move(why)}); };
+  if (auto e = CheckEvidenceShape(evidence); !e.empty()) return fail(e);
+  const auto& a = evidence.vote_a();
+  const auto& b = evidence.vote_b();
+  if (a.validator() != b.validator()) return fail("the votes are by different validators");
+  if (a.type() != b.type() || a.height() != b.height() || a.round() != b.round()) {
+    return fail("the votes are not for one height, round and type");
+  }
+  if (a.type() != bas::v1::PREVOTE && a.type() != bas::v1::PRECOMMIT) {
+    return fail("not a prevote or precommit");
+  }
+  if (a.block_hash() == b.block_hash()) return fail("the votes do not conflict");
+  bool member = false;
+  for (const auto& v : validators.validators()) member |= v.key() == a.validator();
+  if (!member) return fail("not a validator of height " + std::to_string(a.height()));
+  if (!VerifyVote(chain_id, a)) return fail("vote_a: signature does not verify");
+  if (!VerifyVote(chain_id, b)) return fail("vote_b: signature does not verify");
+  return Status::Ok();
+}
+
 bas::v1::Commit MakeCommit(uint64_t height, uint32_t round, std::string_view block_hash,
                            const std::vector<bas::v1::ConsensusVote>& precommits) {
   bas::v1::Commit c;

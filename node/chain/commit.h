@@ -26,6 +26,12 @@ bool VerifyVote(std::string_view chain_id, const bas::v1::ConsensusVote& vote);
 Status VerifyCommit(std::string_view chain_id, uint64_t height, std::string_view block_hash,
                     const bas::v1::Commit& commit, const bas::v1::ValidatorSet& validators);
 
+// Checks that evidence proves an equivocation: two votes of one validator of `validators` for
+// the same height, round and type, for different blocks (nil counts as a value), both signed.
+// Errors ("INVALID_EVIDENCE") name what is wrong.
+Status VerifyEvidence(std::string_view chain_id, const bas::v1::Evidence& evidence,
+                      const bas::v1::ValidatorSet& validators);
+
 // The commit of one validator's precommit (a single-validator chain's certificate).
 bas::v1::Commit MakeCommit(uint64_t height, uint32_t round, std::string_view block_hash,
                            const std::vector<bas::v1::ConsensusVote>& precommits);

@@ -58,6 +58,7 @@ std::string CheckHeaderShape(const bas::v1::BlockHeader& h) {
       {&h.next_validators_hash(), "next_validators_hash"},
       {&h.proposer(), "proposer"},
       {&h.last_commit_hash(), "last_commit_hash"},
+      {&h.evidence_hash(), "evidence_hash"},
   };
   for (const auto& [value, name] : fields) {
     if (value->size() != 32) return std::string("header.") + name + ": must be 32 bytes";
@@ -77,7 +78,8 @@ std::string EncodeHeader(const bas::v1::BlockHeader& h) {
       .H32(h.validators_hash())
       .H32(h.next_validators_hash())
       .H32(h.proposer())
-      .H32(h.last_commit_hash());
+      .H32(h.last_commit_hash())
+      .H32(h.evidence_hash());
   return w.bytes();
 }
 
@@ -141,6 +143,45 @@ std::string EncodeEndBlockLeaf(const bas::v1::BlockResults& results) {
   w.U32(static_cast<uint32_t>(results.validator_updates_size()));
   for (const auto& v : results.validator_updates()) w.H32(v.key()).U64(v.power());
   return w.bytes();
+}
+
+namespace {
+void Vote(CanonicalWriter& w, const bas::v1::ConsensusVote& v) {
+  w.U8(static_cast<uint8_t>(v.type()))
+      .U64(v.height())
+      .U32(v.round())
+      .Opt32(v.block_hash())
+      .H32(v.validator())
+      .Str(v.signature());
+}
+std::string CheckVoteShape(const bas::v1::ConsensusVote& v) {
+  if (!v.block_hash().empty() && v.block_hash().size() != 32) return "block_hash: 32 bytes";
+  if (v.validator().size() != 32) return "validator: 32 bytes";
+  if (v.signature().size() != 64) return "signature: 64 bytes";
+  return "";
+}
+}  // namespace
+
+std::string CheckEvidenceShape(const bas::v1::Evidence& evidence) {
+  if (auto e = CheckVoteShape(evidence.vote_a()); !e.empty()) return "evidence.vote_a." + e;
+  if (auto e = CheckVoteShape(evidence.vote_b()); !e.empty()) return "evidence.vote_b." + e;
+  return "";
+}
+
+std::string EncodeEvidenceLeaf(const bas::v1::Evidence& evidence) {
+  CanonicalWriter w;
+  Vote(w, evidence.vote_a());
+  Vote(w, evidence.vote_b());
+  return w.bytes();
+}
+
+crypto::Hash32 EvidenceRoot(const google::protobuf::RepeatedPtrField<bas::v1::Evidence>& evidence) {
+  std::vector<crypto::Hash32> leaves;
+  leaves.reserve(evidence.size());
+  for (const auto& e : evidence) {
+    leaves.push_back(crypto::MerkleLeafHash(crypto::AsBytes(EncodeEvidenceLeaf(e))));
+  }
+  return crypto::MerkleRootFromLeafHashes(leaves);
 }
 
 crypto::Hash32 TxRoot(const google::protobuf::RepeatedPtrField<std::string>& txs) {

@@ -40,7 +40,8 @@ std::string CheckHeaderShape(const bas::v1::BlockHeader& header);
 
 // chain_id str || height u64 || time i64 || prev_block_hash h32 || tx_root h32 ||
 // results_root h32 || app_hash h32 || validators_hash h32 || next_validators_hash h32 ||
-// proposer h32 || last_commit_hash h32. Precondition: CheckHeaderShape(header) is "".
+// proposer h32 || last_commit_hash h32 || evidence_hash h32. Precondition:
+// CheckHeaderShape(header) is "".
 std::string EncodeHeader(const bas::v1::BlockHeader& header);
 // tagged_hash("bas/block", EncodeHeader(header)).
 crypto::Hash32 BlockHash(const bas::v1::BlockHeader& header);
@@ -70,9 +71,20 @@ crypto::Hash32 ValidatorSetHash(std::vector<bas::v1::Validator> validators);
 std::string EncodeTxResultLeaf(const bas::v1::TxResult& result);
 std::string EncodeEndBlockLeaf(const bas::v1::BlockResults& results);
 
+// One piece of evidence as a Merkle leaf: vote(vote_a) || vote(vote_b), where vote(v) =
+// u8 type || u64 height || u32 round || opt32 block_hash || h32 validator || str signature.
+// Precondition: CheckEvidenceShape(evidence) is "".
+std::string EncodeEvidenceLeaf(const bas::v1::Evidence& evidence);
+// "" when both votes have a 32-byte validator, a 64-byte signature and an empty or 32-byte
+// block hash; else why.
+std::string CheckEvidenceShape(const bas::v1::Evidence& evidence);
+
 // RFC 6962 roots over the block's txs (their exact bytes) and over the result leaves.
 crypto::Hash32 TxRoot(const google::protobuf::RepeatedPtrField<std::string>& txs);
 crypto::Hash32 ResultsRoot(const bas::v1::BlockResults& results);
+// RFC 6962 root over EncodeEvidenceLeaf of each evidence, in block order (no evidence: the
+// root of no leaves, SHA-256 of the empty string). Precondition: each has a valid shape.
+crypto::Hash32 EvidenceRoot(const google::protobuf::RepeatedPtrField<bas::v1::Evidence>& evidence);
 
 using crypto::HashBytes;
 using crypto::ToHash;

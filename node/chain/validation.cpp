@@ -1,5 +1,7 @@
 #include "node/chain/validation.h"
 
+#include <set>
+
 #include "node/chain/commit.h"
 #include "node/chain/encoding.h"
 
@@ -38,6 +40,38 @@ Status ValidateHeader(const bas::v1::Block& block, const ChainTip& tip) {
   if (auto e = CheckCommitShape(block.last_commit()); !e.empty()) return Invalid("last_" + e);
   if (h.last_commit_hash() != HashBytes(CommitHash(block.last_commit()))) {
     return Invalid("header.last_commit_hash: does not match last_commit");
+  }
+  if (auto e = [&]() -> std::string {
+        for (const auto& ev : block.evidence()) {
+          if (auto shape = CheckEvidenceShape(ev); !shape.empty()) return shape;
+        }
+        return "";
+      }();
+      !e.empty()) {
+    return Invalid(e);
+  }
+  if (h.evidence_hash() != HashBytes(EvidenceRoot(block.evidence()))) {
+    return Invalid("header.evidence_hash: does not match evidence");
+  }
+  std::set<std::string> evidence_seen;
+  for (int i = 0; i < block.evidence_size(); ++i) {
+    const bas::v1::Evidence& ev = block.evidence(i);
+    const std::string where = "evidence[" + std::to_string(i) + "]";
+    // A validator holds the sets of the height it decides and the one before: evidence from
+    // older heights cannot be checked here and is refused.
+    const uint64_t at = ev.vote_a().height();
+    const bas::v1::ValidatorSet* set = at == h.height()   ? &tip.validators
+                                       : at == tip.height ? &tip.tip_validators
+                                                          : nullptr;
+    if (set == nullptr || at == 0) return Invalid(where + ": not for this height or the last");
+    if (Status s = VerifyEvidence(tip.chain_id, ev, *set); !s.ok()) {
+      return Invalid(where + ": " + s.message());
+    }
+    // One offence (validator, height, round, type) is recorded once, however it is signed.
+    const auto& a = ev.vote_a();
+    const std::string offence = a.validator() + std::to_string(a.height()) + "/" +
+                                std::to_string(a.round()) + "/" + std::to_string(a.type());
+    if (!evidence_seen.insert(offence).second) return Invalid(where + ": twice");
   }
   if (h.height() == 1) {
     if (block.last_commit().ByteSizeLong() != 0)

@@ -26,7 +26,9 @@ struct ChainTip {
 
 // Checks the header and last commit against the tip: shape, chain id, height, previous hash,
 // time not before the tip's, validator set hashes, the proposer in the set, the last commit's
-// hash and its signatures (>2/3 of tip_validators, for height > 1; empty at height 1).
+// hash and its signatures (>2/3 of tip_validators, for height > 1; empty at height 1), the
+// evidence hash and each evidence (VerifyEvidence against the set of its height, which must be
+// the block's or the tip's; no evidence twice).
 // Errors: "INVALID_BLOCK" naming the field.
 Status ValidateHeader(const bas::v1::Block& block, const ChainTip& tip);
 

@@ -231,6 +231,7 @@ bool Node::ProduceBlock() {
     *block.mutable_last_commit() = *last;
   }
   h.set_last_commit_hash(crypto::HashBytes(chain::CommitHash(block.last_commit())));
+  h.set_evidence_hash(crypto::HashBytes(chain::EvidenceRoot(block.evidence())));
   *block.mutable_txs() = exec.txs;
   const std::string block_hash = crypto::HashBytes(chain::BlockHash(h));
 

@@ -48,12 +48,22 @@ def header_hash(h):
     data = (enc_str(h["chain_id"]) + u64(h["height"]) + (int(h["time"]) % 2**64).to_bytes(8, "big")
             + b"".join(b64(h[f]) for f in [
                 "prev_block_hash", "tx_root", "results_root", "app_hash", "validators_hash",
-                "next_validators_hash", "proposer", "last_commit_hash"]))
+                "next_validators_hash", "proposer", "last_commit_hash", "evidence_hash"]))
     return tagged_hash("bas/block", data)
 
 
 def opt32(value):
     return b"\x00" if not value else b"\x01" + b64(value)
+
+
+def vote_bytes(v):
+    types = {"PREVOTE": 1, "PRECOMMIT": 2}
+    return (bytes([types[v["type"]]]) + u64(v.get("height", 0)) + u32(v.get("round", 0))
+            + opt32(v.get("block_hash")) + b64(v["validator"]) + enc_bytes(b64(v["signature"])))
+
+
+def evidence_leaf(e):
+    return vote_bytes(e["vote_a"]) + vote_bytes(e["vote_b"])
 
 
 def commit_hash(c):
@@ -177,6 +187,8 @@ def check_block(entry, prev_hash, validators):
     assert b64(header["results_root"]) == results_root(entry["results"]), f"{where}: results"
     assert b64(header["last_commit_hash"]) == commit_hash(block.get("last_commit")), \
         f"{where}: last_commit_hash"
+    assert b64(header["evidence_hash"]) == merkle_root(
+        [evidence_leaf(e) for e in block.get("evidence", [])]), f"{where}: evidence_hash"
     if prev_hash is not None:
         assert b64(block["last_commit"]["block_hash"]).hex() == prev_hash, f"{where}: last commit"
     assert b64(header["validators_hash"]) == validators_hash(validators), f"{where}: validators"

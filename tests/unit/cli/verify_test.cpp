@@ -105,6 +105,7 @@ struct Chain {
     header.set_next_validators_hash(header.validators_hash());
     header.set_proposer(Bytes(validators[0].public_key()));
     header.set_last_commit_hash(zero);
+    header.set_evidence_hash(node::chain::HashBytes(crypto::MerkleRootFromLeafHashes({})));
   }
 
   std::string BlockHash() const { return node::chain::HashBytes(node::chain::BlockHash(header)); }

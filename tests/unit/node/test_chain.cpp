@@ -161,6 +161,7 @@ ProducedBlock ProduceOn(const governance::KvReader& state, const TipInfo& tip,
   h.set_proposer(tip.validators.validators(static_cast<int>(height % set_size)).key());
   if (height > 1) *out.block.mutable_last_commit() = tip.last_commit;
   h.set_last_commit_hash(HashBytes(chain::CommitHash(out.block.last_commit())));
+  h.set_evidence_hash(HashBytes(chain::EvidenceRoot(out.block.evidence())));
   *out.block.mutable_txs() = out.exec.txs;
   out.block_hash = chain::BlockHash(h);
 

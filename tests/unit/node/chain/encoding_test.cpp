@@ -45,6 +45,7 @@ bas::v1::BlockHeader KnownHeader() {
   h.set_next_validators_hash(H('\x66'));
   h.set_proposer(H('\x77'));
   h.set_last_commit_hash(H('\x88'));
+  h.set_evidence_hash(H('\x99'));
   return h;
 }
 
@@ -53,8 +54,8 @@ TEST(EncodeHeaderTest, LayoutIsExactlyTheDocumentedOne) {
                                std::string("\x01\x02\x03\x04\x05\x06\x07\x08", 8) +
                                std::string("\xff\xff\xff\xff\xff\xff\xff\xfe", 8) + H('\x11') +
                                H('\x22') + H('\x33') + H('\x44') + H('\x55') + H('\x66') +
-                               H('\x77') + H('\x88');
-  ASSERT_EQ(expected.size(), 4u + 8 + 8 + 8 + 8 * 32);
+                               H('\x77') + H('\x88') + H('\x99');
+  ASSERT_EQ(expected.size(), 4u + 8 + 8 + 8 + 9 * 32);
   EXPECT_EQ(EncodeHeader(KnownHeader()), expected);
 }
 
@@ -88,6 +89,7 @@ TEST(BlockHashTest, EveryFieldIsCovered) {
       {"next_validators_hash", [](auto& h) { (*h.mutable_next_validators_hash())[11] ^= 1; }},
       {"proposer", [](auto& h) { (*h.mutable_proposer())[13] ^= 1; }},
       {"last_commit_hash", [](auto& h) { (*h.mutable_last_commit_hash())[31] ^= 0x80; }},
+      {"evidence_hash", [](auto& h) { (*h.mutable_evidence_hash())[2] ^= 4; }},
   };
   const crypto::Hash32 base = BlockHash(KnownHeader());
   for (const auto& [field, edit] : edits) {
@@ -109,6 +111,7 @@ TEST(CheckHeaderShapeTest, NamesEachFieldThatIsNot32Bytes) {
           {"next_validators_hash", [](auto& h) { return h.mutable_next_validators_hash(); }},
           {"proposer", [](auto& h) { return h.mutable_proposer(); }},
           {"last_commit_hash", [](auto& h) { return h.mutable_last_commit_hash(); }},
+          {"evidence_hash", [](auto& h) { return h.mutable_evidence_hash(); }},
       };
   for (const auto& [field, get] : fields) {
     for (size_t size : {size_t{0}, size_t{31}, size_t{33}}) {

@@ -404,3 +404,113 @@ TEST(ValidatorChangeTest, NewSetTakesOverTwoHeightsLater) {
 
 }  // namespace
 }  // namespace bas::node::chain
+
+namespace bas::node::chain {
+namespace {
+
+// Two prevotes of validator `v` at height/round for different blocks.
+bas::v1::Evidence Equivocation(std::string_view chain_id, int v, uint64_t height,
+                               bas::v1::VoteType type = bas::v1::PREVOTE) {
+  const crypto::KeyPair key = testing::DeterministicKey("validator", v);
+  bas::v1::Evidence e;
+  *e.mutable_vote_a() = SignVote(key, chain_id, type, height, 1, std::string(32, '\x0a'));
+  *e.mutable_vote_b() = SignVote(key, chain_id, type, height, 1, std::string(32, '\x0b'));
+  return e;
+}
+
+void SetEvidence(bas::v1::Block& b, std::vector<bas::v1::Evidence> evidence) {
+  b.clear_evidence();
+  for (auto& e : evidence) *b.add_evidence() = std::move(e);
+  b.mutable_header()->set_evidence_hash(HashBytes(EvidenceRoot(b.evidence())));
+}
+
+TEST_F(ValidateBlockTest, AcceptsEvidenceOfThisHeightAndTheLast) {
+  const std::string& id = chain_.chain_id();
+  for (uint64_t at : {chain_.height(), chain_.height() + 1}) {
+    bas::v1::Block b = next_.block;
+    SetEvidence(b, {Equivocation(id, 2, at), Equivocation(id, 3, at, bas::v1::PRECOMMIT)});
+    auto r = Validate(b);
+    EXPECT_TRUE(r.ok()) << "evidence of height " << at << ": " << r.error().message;
+  }
+  // nil against a block is an equivocation too.
+  bas::v1::Block b = next_.block;
+  bas::v1::Evidence nil = Equivocation(id, 1, chain_.height());
+  *nil.mutable_vote_b() = SignVote(testing::DeterministicKey("validator", 1), id, bas::v1::PREVOTE,
+                                   chain_.height(), 1, "");
+  SetEvidence(b, {nil});
+  EXPECT_TRUE(Validate(b).ok());
+}
+
+TEST_F(ValidateBlockTest, RejectsEvidenceNotCoveredByTheHeader) {
+  bas::v1::Block b = next_.block;
+  *b.add_evidence() = Equivocation(chain_.chain_id(), 2, chain_.height());
+  ExpectRejected(b, "header.evidence_hash", "evidence added, hash kept");
+  SetEvidence(b, {Equivocation(chain_.chain_id(), 2, chain_.height())});
+  b.mutable_evidence(0)->mutable_vote_a()->set_round(2);  // after hashing
+  ExpectRejected(b, "header.evidence_hash", "evidence edited, hash kept");
+  bas::v1::Block short_hash = next_.block;
+  short_hash.mutable_header()->mutable_evidence_hash()->pop_back();
+  ExpectRejected(short_hash, "header.evidence_hash: must be 32 bytes", "31-byte hash");
+}
+
+TEST_F(ValidateBlockTest, RejectsEvidenceThatProvesNothing) {
+  const std::string& id = chain_.chain_id();
+  const uint64_t h = chain_.height();
+  const crypto::KeyPair v2 = testing::DeterministicKey("validator", 2);
+  struct Case {
+    const char* names;
+    std::function<void(bas::v1::Evidence&)> edit;
+  };
+  const std::vector<Case> cases = {
+      {"do not conflict", [&](auto& e) { *e.mutable_vote_b() = e.vote_a(); }},
+      {"different validators",
+       [&](auto& e) {
+         *e.mutable_vote_b() = SignVote(testing::DeterministicKey("validator", 3), id,
+                                        bas::v1::PREVOTE, h, 1, std::string(32, '\x0b'));
+       }},
+      {"one height, round and type",
+       [&](auto& e) {
+         *e.mutable_vote_b() = SignVote(v2, id, bas::v1::PREVOTE, h, 2, std::string(32, '\x0b'));
+       }},
+      {"one height, round and type",
+       [&](auto& e) {
+         *e.mutable_vote_b() = SignVote(v2, id, bas::v1::PRECOMMIT, h, 1, std::string(32, '\x0b'));
+       }},
+      {"vote_b: signature does not verify",
+       [](auto& e) { (*e.mutable_vote_b()->mutable_signature())[9] ^= 1; }},
+      {"vote_a: signature does not verify",
+       [&](auto& e) {
+         *e.mutable_vote_a() =
+             SignVote(v2, "bas-other", bas::v1::PREVOTE, h, 1, std::string(32, '\x0a'));
+       }},
+      {"not a validator", [&](auto& e) { e = Equivocation(id, 7, h); }},
+      {"not for this height or the last", [&](auto& e) { e = Equivocation(id, 2, h - 1); }},
+      {"not for this height or the last", [&](auto& e) { e = Equivocation(id, 2, h + 2); }},
+      {"not a prevote or precommit",
+       [&](auto& e) {
+         e.mutable_vote_a()->set_type(bas::v1::VOTE_TYPE_UNSPECIFIED);
+         e.mutable_vote_b()->set_type(bas::v1::VOTE_TYPE_UNSPECIFIED);
+       }},
+      {"evidence.vote_a.validator: 32 bytes",
+       [](auto& e) { e.mutable_vote_a()->mutable_validator()->pop_back(); }},
+      {"evidence.vote_b.signature: 64 bytes",
+       [](auto& e) { e.mutable_vote_b()->mutable_signature()->push_back('x'); }},
+  };
+  for (const auto& c : cases) {
+    bas::v1::Evidence e = Equivocation(id, 2, h);
+    c.edit(e);
+    bas::v1::Block b = next_.block;
+    b.clear_evidence();
+    *b.add_evidence() = e;
+    if (CheckEvidenceShape(e).empty()) {
+      b.mutable_header()->set_evidence_hash(HashBytes(EvidenceRoot(b.evidence())));
+    }
+    ExpectRejected(b, c.names, c.names);
+  }
+  bas::v1::Block twice = next_.block;
+  SetEvidence(twice, {Equivocation(id, 2, h), Equivocation(id, 2, h)});
+  ExpectRejected(twice, "evidence[1]: twice", "the same evidence twice");
+}
+
+}  // namespace
+}  // namespace bas::node::chain
