@@ -5,6 +5,7 @@
 //   basd genesis validate FILE
 //   basd start --home DIR
 //   basd start --dev [--home DIR] [--rpc HOST:PORT] [--voting-period S]
+//   basd localnet --nodes N --dir DIR [--base-port P] [--voting-period S]
 //
 // Exit status: 0 success (a node that stopped on SIGINT/SIGTERM); 1 a runtime failure (storage,
 // bind, key); 2 bad arguments, config or genesis.
@@ -14,6 +15,7 @@
 
 #include <CLI/CLI.hpp>
 #include <google/protobuf/stubs/logging.h>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "crypto/encoding.h"
@@ -318,6 +320,36 @@ int main(int argc, char** argv) {
     } else {
       exit_code = Start(start_home);
     }
+  });
+
+  // localnet
+  auto* localnet = app.add_subcommand(
+      "localnet", "Write N validator homes on 127.0.0.1 sharing one genesis (scripts/localnet.sh)");
+  int ln_nodes = 4;
+  std::string ln_dir;
+  uint16_t ln_base_port = 26700;
+  uint64_t ln_voting_period = 30;
+  localnet->add_option("--nodes", ln_nodes, "Validators")->capture_default_str();
+  localnet->add_option("--dir", ln_dir, "Directory of the homes")->required();
+  localnet->add_option("--base-port", ln_base_port, "Node i: API on P+2i, p2p on P+2i+1")
+      ->capture_default_str();
+  localnet->add_option("--voting-period", ln_voting_period, "Every voting period, seconds")
+      ->capture_default_str();
+  localnet->callback([&] {
+    auto nodes = bas::node::daemon::SetUpLocalnet(ln_dir, ln_nodes, ln_base_port, ln_voting_period);
+    if (!nodes.ok()) {
+      exit_code = Fail(nodes.error().code == "USAGE" ? kExitUsage : kExitRuntime, nodes.error());
+      return;
+    }
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& n : *nodes) {
+      out.push_back({{"name", n.name},
+                     {"home", fs::absolute(n.home).string()},
+                     {"rpc", n.rpc},
+                     {"p2p", n.p2p},
+                     {"key", n.key}});
+    }
+    std::cout << out.dump(2) << "\n";
   });
 
   try {

@@ -4,6 +4,8 @@
 
 #include <toml++/toml.h>
 
+#include "crypto/encoding.h"
+
 namespace bas::node::daemon {
 namespace {
 
@@ -21,6 +23,20 @@ Result<std::pair<std::string, uint16_t>> SplitHostPort(std::string_view listen) 
     return Invalid("bad port in " + std::string(listen));
   }
   return std::make_pair(std::string(listen.substr(0, colon)), static_cast<uint16_t>(port));
+}
+
+Result<PeerAddress> ParsePeer(std::string_view text) {
+  const size_t at = text.find('@');
+  if (at != 64) return Invalid("expected HEXKEY@HOST:PORT, got " + std::string(text));
+  auto key = crypto::HexDecode(text.substr(0, at));
+  if (!key.ok() || key->size() != 32) return Invalid("bad key in " + std::string(text));
+  auto hp = SplitHostPort(text.substr(at + 1));
+  if (!hp.ok()) return Invalid(hp.error().message);
+  PeerAddress p;
+  std::copy(key->begin(), key->end(), p.key.begin());
+  p.host = hp->first;
+  p.port = hp->second;
+  return p;
 }
 
 Result<NodeConfig> LoadConfig(const std::filesystem::path& home) {
@@ -52,6 +68,19 @@ Result<NodeConfig> LoadConfig(const std::filesystem::path& home) {
         out = *v;
       else
         bad = path;
+    } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+      const toml::array* a = node.as_array();
+      if (a == nullptr) {
+        bad = path;
+        return;
+      }
+      out.clear();
+      for (const auto& e : *a) {
+        if (auto v = e.value<std::string>())
+          out.push_back(*v);
+        else
+          bad = path;
+      }
     } else if constexpr (std::is_same_v<T, double>) {
       if (auto v = node.value<double>())
         out = *v;
@@ -79,9 +108,26 @@ Result<NodeConfig> LoadConfig(const std::filesystem::path& home) {
   read("mempool.max_txs", c.mempool.max_txs);
   read("mempool.max_bytes", c.mempool.max_bytes);
   read("mempool.max_per_signer", c.mempool.max_per_signer);
+  read("p2p.listen", c.p2p.listen);
+  read("p2p.persistent_peers", c.p2p.persistent_peers);
+  read("p2p.observers", c.p2p.observers);
+  read("p2p.max_frame_bytes", c.p2p.max_frame_bytes);
+  read("p2p.handshake_timeout_ms", c.p2p.handshake_timeout_ms);
   if (!bad.empty()) return Invalid(file.string() + ": " + bad + ": wrong type");
   if (auto hp = SplitHostPort(c.rpc.listen); !hp.ok())
     return Invalid("rpc.listen: " + hp.error().message);
+  if (!c.p2p.listen.empty()) {
+    if (auto hp = SplitHostPort(c.p2p.listen); !hp.ok())
+      return Invalid("p2p.listen: " + hp.error().message);
+  }
+  for (const auto& peer : c.p2p.persistent_peers) {
+    if (auto p = ParsePeer(peer); !p.ok())
+      return Invalid("p2p.persistent_peers: " + p.error().message);
+  }
+  for (const auto& key : c.p2p.observers) {
+    if (key.size() != 64 || !crypto::HexDecode(key).ok())
+      return Invalid("p2p.observers: " + key + " is not a 64-digit hex key");
+  }
   return c;
 }
 
@@ -102,6 +148,15 @@ std::string ConfigToToml(const NodeConfig& c) {
                               {"max_bytes", static_cast<int64_t>(c.mempool.max_bytes)},
                               {"max_per_signer", static_cast<int64_t>(c.mempool.max_per_signer)}}},
   };
+  toml::array peers, observers;
+  for (const auto& p : c.p2p.persistent_peers) peers.push_back(p);
+  for (const auto& o : c.p2p.observers) observers.push_back(o);
+  t.insert("p2p",
+           toml::table{{"listen", c.p2p.listen},
+                       {"persistent_peers", peers},
+                       {"observers", observers},
+                       {"max_frame_bytes", static_cast<int64_t>(c.p2p.max_frame_bytes)},
+                       {"handshake_timeout_ms", static_cast<int64_t>(c.p2p.handshake_timeout_ms)}});
   std::ostringstream out;
   out << "# BAS Ledger node configuration (basd). Every key is optional.\n" << t << "\n";
   return out.str();

@@ -2,6 +2,7 @@
 // default, so a config file names only what differs. Pure parsing; thread-safe.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -26,6 +27,19 @@ struct MempoolConfig {
   size_t max_per_signer = 1000;
 };
 
+// The validator network (docs/p2p.md). A node whose key is in the validator set of a height
+// votes; any other node follows as an observer.
+struct P2pConfig {
+  std::string listen = "127.0.0.1:26656";  // "" = no p2p (a single validator alone)
+  // Peers kept connected: "HEXKEY@HOST:PORT"; the node's own entry is skipped, so one list
+  // serves a whole network.
+  std::vector<std::string> persistent_peers;
+  // Keys (hex) of observers allowed to connect besides the validators.
+  std::vector<std::string> observers;
+  size_t max_frame_bytes = size_t{8} << 20;
+  uint32_t handshake_timeout_ms = 5000;
+};
+
 struct NodeConfig {
   std::filesystem::path home;
   std::string moniker = "node";
@@ -35,6 +49,7 @@ struct NodeConfig {
   std::string log_level = "info";
   RpcConfig rpc;
   MempoolConfig mempool;
+  P2pConfig p2p;
 
   std::filesystem::path Resolve(const std::filesystem::path& p) const {
     return p.is_absolute() ? p : home / p;
@@ -49,5 +64,13 @@ std::string ConfigToToml(const NodeConfig& config);
 
 // Splits "HOST:PORT"; "INVALID_CONFIG" if it is not one.
 Result<std::pair<std::string, uint16_t>> SplitHostPort(std::string_view listen);
+
+// A persistent peer, "HEXKEY@HOST:PORT"; "INVALID_CONFIG" if it is not one.
+struct PeerAddress {
+  std::array<uint8_t, 32> key{};
+  std::string host;
+  uint16_t port = 0;
+};
+Result<PeerAddress> ParsePeer(std::string_view text);
 
 }  // namespace bas::node::daemon

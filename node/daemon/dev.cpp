@@ -7,6 +7,7 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include "crypto/encoding.h"
 #include "crypto/keystore.h"
 #include "governance/engine.h"
 
@@ -103,35 +104,34 @@ const std::vector<DevMember>& DevMembers() {
   return members;
 }
 
-Result<bas::v1::Genesis> SetUpDevHome(const fs::path& home, const std::string& rpc_listen,
-                                      uint64_t voting_period_s) {
-  NodeConfig config;
-  config.home = home;
-  config.moniker = "dev";
-  config.rpc.listen = rpc_listen;
-  auto node_key = InitHome(home, config);
-  if (!node_key.ok()) return node_key.error();
-  const fs::path genesis_file = config.Resolve(config.genesis_file);
-  if (fs::exists(genesis_file)) return ReadGenesis(genesis_file);
+namespace {
 
+// The demo coalition with member keys in keys_dir (made when missing, empty passphrase) and the
+// given validators (power 10 each).
+Result<bas::v1::Genesis> DemoGenesis(
+    const fs::path& keys_dir, const std::string& chain_id,
+    const std::vector<std::pair<std::string, crypto::KeyPair>>& validators,
+    uint64_t voting_period_s) {
   std::error_code ec;
-  fs::create_directories(home / "keys", ec);
-  if (ec) return Error{"IO_ERROR", "cannot create " + (home / "keys").string()};
+  fs::create_directories(keys_dir, ec);
+  if (ec) return Error{"IO_ERROR", "cannot create " + keys_dir.string()};
   bas::v1::Genesis g;
-  g.set_chain_id("bas-dev");
+  g.set_chain_id(chain_id);
   g.set_genesis_time(std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count());
-  auto* v = g.add_validators();
-  v->set_key(KeyBytes(*node_key));
-  v->set_power(10);
-  v->set_name("dev");
+  for (const auto& [name, key] : validators) {
+    auto* v = g.add_validators();
+    v->set_key(KeyBytes(key));
+    v->set_power(10);
+    v->set_name(name);
+  }
   g.mutable_params()->set_idle_block_interval_s(10);
   auto* c = g.add_coalitions();
   c->set_id("bas-dc");
   c->set_name("Blockchain Assurance & Standardization DC");
   for (const DevMember& m : DevMembers()) {
-    auto key = LoadOrCreateKey(home / "keys" / (m.id + ".key"), m.id, "");
+    auto key = LoadOrCreateKey(keys_dir / (m.id + ".key"), m.id, "");
     if (!key.ok()) return key.error();
     auto* info = c->add_members();
     info->set_id(m.id);
@@ -141,7 +141,7 @@ Result<bas::v1::Genesis> SetUpDevHome(const fs::path& home, const std::string& r
     info->set_group(m.group);
     for (auto r : m.roles) info->add_roles(r);
   }
-  auto applicant = LoadOrCreateKey(home / "keys" / (std::string(kDevApplicant) + ".key"),
+  auto applicant = LoadOrCreateKey(keys_dir / (std::string(kDevApplicant) + ".key"),
                                    std::string(kDevApplicant), "");
   if (!applicant.ok()) return applicant.error();
   auto* rule = c->add_rules();
@@ -156,8 +156,66 @@ Result<bas::v1::Genesis> SetUpDevHome(const fs::path& home, const std::string& r
   for (const char* l : {"Initial", "Managed", "Defined", "Measured", "Optimized"}) {
     model->add_levels(l);
   }
-  if (Status s = WriteGenesis(genesis_file, g); !s.ok()) return s.error();
   return g;
+}
+
+}  // namespace
+
+Result<bas::v1::Genesis> SetUpDevHome(const fs::path& home, const std::string& rpc_listen,
+                                      uint64_t voting_period_s) {
+  NodeConfig config;
+  config.home = home;
+  config.moniker = "dev";
+  config.rpc.listen = rpc_listen;
+  config.p2p.listen = "";  // one validator alone
+  auto node_key = InitHome(home, config);
+  if (!node_key.ok()) return node_key.error();
+  const fs::path genesis_file = config.Resolve(config.genesis_file);
+  if (fs::exists(genesis_file)) return ReadGenesis(genesis_file);
+  auto g = DemoGenesis(home / "keys", "bas-dev", {{"dev", *node_key}}, voting_period_s);
+  if (!g.ok()) return g;
+  if (Status s = WriteGenesis(genesis_file, *g); !s.ok()) return s.error();
+  return g;
+}
+
+Result<std::vector<LocalnetNode>> SetUpLocalnet(const fs::path& dir, int nodes, uint16_t base_port,
+                                                uint64_t voting_period_s) {
+  if (nodes < 1 || nodes > 64) return Error{"USAGE", "--nodes must be 1..64"};
+  if (base_port == 0 || base_port + 2 * nodes > 65535) return Error{"USAGE", "bad --base-port"};
+  std::vector<LocalnetNode> out;
+  std::vector<NodeConfig> configs;
+  std::vector<std::pair<std::string, crypto::KeyPair>> keys;
+  for (int i = 0; i < nodes; ++i) {
+    NodeConfig config;
+    config.home = dir / ("node" + std::to_string(i));
+    config.moniker = "node" + std::to_string(i);
+    LocalnetNode n;
+    n.name = config.moniker;
+    n.home = config.home;
+    n.rpc = "127.0.0.1:" + std::to_string(base_port + 2 * i);
+    n.p2p = "127.0.0.1:" + std::to_string(base_port + 2 * i + 1);
+    config.rpc.listen = n.rpc;
+    config.p2p.listen = n.p2p;
+    // The key first (InitHome keeps an existing one), the config once every key is known.
+    auto key = InitHome(config.home, config);
+    if (!key.ok()) return key.error();
+    n.key = crypto::HexEncode(key->public_key());
+    keys.emplace_back(n.name, *key);
+    out.push_back(n);
+    configs.push_back(config);
+  }
+  std::vector<std::string> peers;
+  for (const auto& n : out) peers.push_back(n.key + "@" + n.p2p);
+  auto genesis = DemoGenesis(dir / "keys", "bas-localnet", keys, voting_period_s);
+  if (!genesis.ok()) return genesis.error();
+  for (auto& config : configs) {
+    config.p2p.persistent_peers = peers;
+    if (Status s = WriteText(config.home / "config.toml", ConfigToToml(config)); !s.ok())
+      return s.error();
+    if (Status s = WriteGenesis(config.Resolve(config.genesis_file), *genesis); !s.ok())
+      return s.error();
+  }
+  return out;
 }
 
 }  // namespace bas::node::daemon

@@ -44,4 +44,18 @@ inline constexpr std::string_view kDevApplicant = "applicant-1";
 Result<bas::v1::Genesis> SetUpDevHome(const std::filesystem::path& home,
                                       const std::string& rpc_listen, uint64_t voting_period_s);
 
+// `basd localnet`: N validator homes DIR/node0..node{N-1} on 127.0.0.1 (node i: API on
+// base_port + 2i, p2p on base_port + 2i + 1), every node a persistent peer of every other,
+// one genesis (chain "bas-localnet", the N node keys as validators of power 10, the demo
+// coalition with member keys in DIR/keys). Overwrites configs and genesis; keeps node keys.
+struct LocalnetNode {
+  std::string name;
+  std::filesystem::path home;
+  std::string rpc;  // HOST:PORT
+  std::string p2p;  // HOST:PORT
+  std::string key;  // hex
+};
+Result<std::vector<LocalnetNode>> SetUpLocalnet(const std::filesystem::path& dir, int nodes,
+                                                uint16_t base_port, uint64_t voting_period_s);
+
 }  // namespace bas::node::daemon
