@@ -12,7 +12,7 @@ PACKAGES=(
   protobuf-compiler libprotobuf-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
-  prometheus-cpp-dev nlohmann-json3-dev
+  prometheus-cpp-dev nlohmann-json3-dev libjemalloc-dev
   # functional tests and scenario checks
   python3 python3-pytest python3-requests
   # scripts
