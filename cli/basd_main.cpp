@@ -58,7 +58,7 @@ int RunNode(const NodeConfig& config, const bas::v1::Genesis& genesis,
     return Fail(node.error().code == "STORAGE_ERROR" ? kExitRuntime : kExitUsage, node.error());
   auto server = bas::node::rpc::ApiServer::Start(**node, config.rpc);
   if (!server.ok()) return Fail(kExitRuntime, server.error());
-  (*node)->Start();
+  if (bas::Status s = (*node)->Start(); !s.ok()) return Fail(kExitRuntime, s.error());
   auto host = bas::node::daemon::SplitHostPort(config.rpc.listen);
   const std::string url = "http://" + host->first + ":" + std::to_string((*server)->port());
   spdlog::info("chain {} at height {}, node key {}, API {}", genesis.chain_id(),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The BAS-DC pilot on a dev node, played through `bas` as the members would (README, "Two
-# commands"). Installs what is missing, builds bas and basd, starts `basd start --dev` on a free
-# port of 127.0.0.1, then:
+# The BAS-DC pilot on a local network of four validators, played through `bas` as the members
+# would (README, "Two commands"). Installs what is missing, builds bas and basd, writes four
+# validator homes with `basd localnet` on free ports of 127.0.0.1 and starts them; each member
+# talks to "its" node (one of the four, by key name), so txs enter the network everywhere. Then:
 #
 #   1. applicant-1 applies for membership (GOVERNMENT, as gov-3); the members admit it
 #   2. bmm-1, the BMM assessment partner, submits an assessment of a solution; priv-1 proposes
@@ -12,10 +13,11 @@
 #      (the dissent), tech-1 signs its vote on an "air-gapped" machine (bas tx sign --offline)
 #   5. after the voting periods: the decisions register, the directory, the members, and the
 #      proof that gov-2's vote was counted (bas verify-vote)
+#   6. every node reports the same block hash and the same decisions register
 #
 # The script checks its own outcome and exits non-zero when the pilot's decisions are not the
-# expected ones. It stops the node on exit, unless --keep is given (then, on success, the node
-# keeps running and its URL and home are printed).
+# expected ones. It stops the nodes on exit, unless --keep is given (then, on success, they
+# keep running and their URLs and homes are printed).
 #
 #   ./scripts/demo.sh [--keep]
 #   BUILD_DIR  build directory (default: build)
@@ -53,31 +55,54 @@ cmake --build "$BUILD_DIR" -j2 --target bas basd
 BAS_BIN=$PWD/$BUILD_DIR/bin/bas
 BASD_BIN=$PWD/$BUILD_DIR/bin/basd
 
+NODES=4
 HOME_DIR=$(mktemp -d "${TMPDIR:-/tmp}/bas-demo-XXXXXX")
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-URL="http://127.0.0.1:$PORT"
-NODE_PID=""
+# A base port with 2 * NODES free ports after it (node i: API P+2i, p2p P+2i+1).
+BASE_PORT=$(python3 - "$NODES" <<'PY'
+import random, socket, sys
+n = int(sys.argv[1])
+for _ in range(200):
+    base = random.randrange(20000, 60000 - 2 * n)
+    socks = []
+    try:
+        for p in range(base, base + 2 * n):
+            s = socket.socket()
+            s.bind(("127.0.0.1", p))
+            socks.append(s)
+        print(base)
+        break
+    except OSError:
+        pass
+    finally:
+        for s in socks:
+            s.close()
+PY
+)
+URLS=()
+for i in $(seq 0 $((NODES - 1))); do URLS+=("http://127.0.0.1:$((BASE_PORT + 2 * i))"); done
+URL=${URLS[0]}
+NODE_PIDS=()
 
 cleanup() {
   local status=$?
   trap - EXIT INT TERM
-  if [[ -n "$NODE_PID" ]] && kill -0 "$NODE_PID" 2>/dev/null; then
+  if [[ ${#NODE_PIDS[@]} -gt 0 ]]; then
     if [[ $KEEP -eq 1 && $status -eq 0 ]]; then
       echo
-      echo "The node keeps running (pid $NODE_PID):"
-      echo "  URL   $URL"
-      echo "  home  $HOME_DIR (log: $HOME_DIR/basd.log)"
+      echo "The four validators keep running (pids ${NODE_PIDS[*]}):"
+      echo "  URLs  ${URLS[*]}"
+      echo "  homes $HOME_DIR/node0..node$((NODES - 1)) (logs: basd.log in each)"
       echo "  try   BAS_NODE=$URL BAS_KEYSTORE=$HOME_DIR/keys BAS_PASSPHRASE= $BAS_BIN decisions"
-      echo "  stop  kill $NODE_PID"
+      echo "  stop  kill ${NODE_PIDS[*]}"
     else
-      kill -TERM "$NODE_PID"
-      wait "$NODE_PID" || true
-      echo "node stopped"
+      kill -TERM "${NODE_PIDS[@]}" 2>/dev/null || true
+      wait "${NODE_PIDS[@]}" 2>/dev/null || true
+      echo "nodes stopped"
     fi
   fi
   if [[ $status -ne 0 ]]; then
-    echo "demo.sh: the node's home and log are in $HOME_DIR" >&2
-    [[ -f "$HOME_DIR/basd.log" ]] && tail -n 20 "$HOME_DIR/basd.log" >&2
+    echo "demo.sh: the nodes' homes and logs are in $HOME_DIR" >&2
+    [[ -f "$HOME_DIR/node0/basd.log" ]] && tail -n 20 "$HOME_DIR/node0/basd.log" >&2
   elif [[ $KEEP -eq 0 ]]; then
     rm -rf "$HOME_DIR"
   fi
@@ -87,19 +112,34 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-step "Starting a dev node on $URL (voting periods of ${VOTING_PERIOD} s)"
-"$BASD_BIN" start --dev --home "$HOME_DIR" --rpc "127.0.0.1:$PORT" \
-  --voting-period "$VOTING_PERIOD" >"$HOME_DIR/basd.log" 2>&1 &
-NODE_PID=$!
+step "Starting $NODES validators on 127.0.0.1 (voting periods of ${VOTING_PERIOD} s)"
+"$BASD_BIN" localnet --nodes "$NODES" --dir "$HOME_DIR" --base-port "$BASE_PORT" \
+  --voting-period "$VOTING_PERIOD" >/dev/null
+for i in $(seq 0 $((NODES - 1))); do
+  "$BASD_BIN" start --home "$HOME_DIR/node$i" >"$HOME_DIR/node$i/basd.log" 2>&1 &
+  NODE_PIDS+=($!)
+done
 
-# The dev members' keys are in HOME/keys with an empty passphrase.
+# The members' keys are in DIR/keys with an empty passphrase. Each key talks to one node,
+# chosen from its name, so its nonces come from the node it submits to.
 export BAS_NODE="$URL" BAS_KEYSTORE="$HOME_DIR/keys" BAS_PASSPHRASE=""
-bas() { "$BAS_BIN" "$@"; }
+bas() {
+  local prev="" arg key=""
+  for arg in "$@"; do
+    [[ $prev == --key ]] && key=$arg
+    prev=$arg
+  done
+  local i=0
+  [[ -n $key ]] && i=$(($(cksum <<<"$key" | cut -d' ' -f1) % NODES))
+  BAS_NODE=${URLS[$i]} "$BAS_BIN" "$@"
+}
 
-for _ in $(seq 1 100); do
-  if bas status >/dev/null 2>&1; then break; fi
-  kill -0 "$NODE_PID" 2>/dev/null || fail "basd exited (see $HOME_DIR/basd.log)"
-  sleep 0.2
+for i in $(seq 0 $((NODES - 1))); do
+  for _ in $(seq 1 100); do
+    if BAS_NODE=${URLS[$i]} "$BAS_BIN" status >/dev/null 2>&1; then break; fi
+    kill -0 "${NODE_PIDS[$i]}" 2>/dev/null || fail "node $i exited (see $HOME_DIR/node$i/basd.log)"
+    sleep 0.2
+  done
 done
 bas status
 bas members --coalition bas-dc
@@ -222,5 +262,25 @@ bas members --coalition bas-dc --json | jq -e 'any(.members[]; .info.id == "gov-
 echo "ok  gov-3 is a member"
 [[ "$(bas meetings --json | jq '.meetings | length')" == 1 ]] || fail "the meeting is not recorded"
 echo "ok  the meeting is recorded"
+
+step "6. Every node holds the same chain and the same decisions"
+# Wait until all nodes are at one height, then compare block hashes and registers.
+for _ in $(seq 1 60); do
+  heights=$(for u in "${URLS[@]}"; do BAS_NODE=$u "$BAS_BIN" status --json | jq -r .height; done | sort -u)
+  [[ $(wc -l <<<"$heights") -eq 1 ]] && break
+  sleep 0.5
+done
+for i in $(seq 0 $((NODES - 1))); do
+  st=$(BAS_NODE=${URLS[$i]} "$BAS_BIN" status --json)
+  printf 'node%d  %s  height %s  block %s\n' "$i" "${URLS[$i]}" "$(jq -r .height <<<"$st")" \
+    "$(jq -r .latest_block_hash <<<"$st")"
+done
+[[ $(for u in "${URLS[@]}"; do BAS_NODE=$u "$BAS_BIN" status --json | jq -r '.height, .latest_block_hash'; done |
+  paste - - | sort -u | wc -l) -eq 1 ]] || fail "the nodes disagree on the latest block"
+for u in "${URLS[@]:1}"; do
+  [[ "$(BAS_NODE=$u "$BAS_BIN" decisions --json)" == "$DECISIONS" ]] ||
+    fail "$u returns another decisions register"
+done
+echo "ok  the $NODES nodes agree on the chain and the decisions register"
 
 step "The BAS-DC pilot ran as expected"

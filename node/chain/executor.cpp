@@ -92,6 +92,7 @@ ExecutedBlock BuildBlock(const governance::KvReader& state, const BlockInput& in
       continue;
     }
     *out.txs.Add() = candidates[i]->raw;
+    out.tx_ids.push_back(candidates[i]->tx_id);
     *out.results.add_tx_results() = ToProto(r);
   }
   Finish(engine, in, &out);
@@ -111,6 +112,7 @@ Result<ExecutedBlock> ExecuteBlock(const governance::KvReader& state, const Bloc
                                         r.outcome.message};
     }
     *out.txs.Add() = txs[i].raw;
+    out.tx_ids.push_back(txs[i].tx_id);
     *out.results.add_tx_results() = ToProto(r);
   }
   Finish(engine, in, &out);
@@ -141,12 +143,20 @@ Status CheckExecution(const bas::v1::BlockHeader& header, const ExecutedBlock& e
 
 Result<std::vector<governance::CheckedTx>> CheckBlockTxs(
     const google::protobuf::RepeatedPtrField<std::string>& txs, std::string_view chain_id,
-    unsigned threads) {
+    unsigned threads, const KnownTxs& known) {
   const size_t n = static_cast<size_t>(txs.size());
   std::vector<governance::CheckTxResult> checked(n);
   std::atomic<size_t> next{0};
   auto work = [&] {
-    for (size_t i = next++; i < n; i = next++) checked[i] = governance::CheckTx(txs[i], chain_id);
+    for (size_t i = next++; i < n; i = next++) {
+      if (known) {
+        if (auto tx = known(txs[i])) {
+          checked[i].tx = *tx;
+          continue;
+        }
+      }
+      checked[i] = governance::CheckTx(txs[i], chain_id);
+    }
   };
   threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(n)));
   std::vector<std::thread> pool;

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -24,6 +26,7 @@ struct BlockInput {
 
 struct ExecutedBlock {
   google::protobuf::RepeatedPtrField<std::string> txs;  // the txs executed, exact bytes
+  std::vector<crypto::Hash32> tx_ids;                   // their ids, in the same order
   bas::v1::BlockResults results;
   governance::WriteSet writes;
   crypto::Hash32 app_hash{};
@@ -64,10 +67,15 @@ Status CheckExecution(const bas::v1::BlockHeader& header, const ExecutedBlock& e
 bas::v1::ValidatorSet ValidatorsAfter(const governance::KvReader& parent,
                                       const governance::WriteSet& writes);
 
-// CheckTx (decode, limits, signatures) of every tx of a block, on `threads` threads.
-// Fails with "INVALID_BLOCK" naming the first tx that does not pass. Thread-safe.
+// Txs this node has already checked (its mempool): the checked tx whose bytes are exactly raw,
+// or nullptr. Called from several threads at once.
+using KnownTxs = std::function<std::shared_ptr<const governance::CheckedTx>(std::string_view raw)>;
+
+// CheckTx (decode, limits, signatures) of every tx of a block, on `threads` threads; a tx that
+// `known` returns is taken as checked (a validator verifies each signature once). Fails with
+// "INVALID_BLOCK" naming the first tx that does not pass. Thread-safe.
 Result<std::vector<governance::CheckedTx>> CheckBlockTxs(
     const google::protobuf::RepeatedPtrField<std::string>& txs, std::string_view chain_id,
-    unsigned threads);
+    unsigned threads, const KnownTxs& known = nullptr);
 
 }  // namespace bas::node::chain

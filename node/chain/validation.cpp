@@ -85,9 +85,9 @@ Status ValidateHeader(const bas::v1::Block& block, const ChainTip& tip) {
 }
 
 Result<ExecutedBlock> ValidateBlock(const governance::KvReader& state, const bas::v1::Block& block,
-                                    const ChainTip& tip, unsigned threads) {
+                                    const ChainTip& tip, unsigned threads, const KnownTxs& known) {
   if (Status s = ValidateHeader(block, tip); !s.ok()) return s.error();
-  auto txs = CheckBlockTxs(block.txs(), tip.chain_id, threads);
+  auto txs = CheckBlockTxs(block.txs(), tip.chain_id, threads, known);
   if (!txs.ok()) return txs.error();
   const bas::v1::BlockHeader& h = block.header();
   auto exec =

@@ -35,7 +35,9 @@ Status ValidateHeader(const bas::v1::Block& block, const ChainTip& tip);
 // ValidateHeader, CheckTx of every tx on `threads` threads, execution on `state` (the state at
 // the tip), and the comparison of tx root, results root and app hash. Returns the execution
 // to commit. Errors: "INVALID_BLOCK" naming the first thing that differs.
+// known: txs already checked by this node (see CheckBlockTxs).
 Result<ExecutedBlock> ValidateBlock(const governance::KvReader& state, const bas::v1::Block& block,
-                                    const ChainTip& tip, unsigned threads);
+                                    const ChainTip& tip, unsigned threads,
+                                    const KnownTxs& known = nullptr);
 
 }  // namespace bas::node::chain

@@ -30,7 +30,7 @@ struct MempoolConfig {
 // The validator network (docs/p2p.md). A node whose key is in the validator set of a height
 // votes; any other node follows as an observer.
 struct P2pConfig {
-  std::string listen = "127.0.0.1:26656";  // "" = no p2p (a single validator alone)
+  std::string listen;  // HOST:PORT; "" (the default) = no p2p: a single validator alone
   // Peers kept connected: "HEXKEY@HOST:PORT"; the node's own entry is skipped, so one list
   // serves a whole network.
   std::vector<std::string> persistent_peers;

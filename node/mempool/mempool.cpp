@@ -133,6 +133,20 @@ void Mempool::Update(const governance::KvReader& state,
   for (const auto& [signer, nonce] : stale) RemoveLocked(signer, nonce);
 }
 
+TxPtr Mempool::FindExact(std::string_view raw) const {
+  bas::v1::SignedTx tx;
+  if (!tx.ParseFromArray(raw.data(), static_cast<int>(raw.size())) || tx.signer().size() != 32) {
+    return nullptr;
+  }
+  const crypto::Hash32 id = governance::TxId(crypto::ToHash(tx.signer()), tx.body());
+  std::lock_guard lock(mu_);
+  auto it = by_id_.find(crypto::HashBytes(id));
+  if (it == by_id_.end()) return nullptr;
+  const auto& entry = by_signer_.at(it->second.first).at(it->second.second);
+  // Same id, other bytes (another signature): not the tx that was checked.
+  return entry.tx->raw == raw ? entry.tx : nullptr;
+}
+
 size_t Mempool::size() const {
   std::lock_guard lock(mu_);
   return by_id_.size();

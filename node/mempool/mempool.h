@@ -62,6 +62,10 @@ class Mempool {
   // passed, and the txs the proposer dropped (refused by the rules).
   void Update(const governance::KvReader& state, const std::vector<crypto::Hash32>& removed);
 
+  // The checked tx whose bytes are exactly raw, if it is in the pool (block validation reuses
+  // its signature check); nullptr otherwise.
+  TxPtr FindExact(std::string_view raw) const;
+
   size_t size() const;
   size_t bytes() const;
   bool empty() const { return size() == 0; }

@@ -201,7 +201,7 @@ class TestChain {
     auto node = daemon::Node::Open(config, genesis_, node_key_, clock_);
     if (!node.ok()) throw std::runtime_error(node.error().code + ": " + node.error().message);
     node_ = std::move(*node);
-    node_->Start();
+    if (!node_->Start().ok()) throw std::runtime_error("node start failed");
   }
   ~TestChain() {
     node_->Stop();
