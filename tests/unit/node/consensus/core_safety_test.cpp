@@ -25,7 +25,7 @@ std::vector<size_t> Others(size_t self) {
 
 std::string ErrorCode(const Result<Effects>& r) { return r.ok() ? "OK" : r.error().code; }
 
-TEST(EvidenceTest, ConflictingVotesBecomeEvidenceOnce) {
+TEST(EquivocationEvidenceTest, ConflictingVotesBecomeEvidenceOnce) {
   Height h(4);
   MemoryStore store;
   const size_t self = h.NonProposer({0});
@@ -63,7 +63,7 @@ TEST(EvidenceTest, ConflictingVotesBecomeEvidenceOnce) {
 
 // Both conflicting votes count, as messages do in the paper: an equivocator's prevote for A
 // and for nil are each part of a 2f + 1.
-TEST(EvidenceTest, BothConflictingVotesCount) {
+TEST(EquivocationEvidenceTest, BothConflictingVotesCount) {
   Height h(4);
   MemoryStore store;
   const size_t self = h.NonProposer({0});
@@ -82,7 +82,7 @@ TEST(EvidenceTest, BothConflictingVotesCount) {
 }
 
 // A vote of the previous height that conflicts with one received there is still evidence.
-TEST(EvidenceTest, LateConflictingVoteOfThePreviousHeight) {
+TEST(EquivocationEvidenceTest, LateConflictingVoteOfThePreviousHeight) {
   Height h(4);
   Height next(4, h.height() + 1);
   MemoryStore store;
@@ -103,7 +103,7 @@ TEST(EvidenceTest, LateConflictingVoteOfThePreviousHeight) {
 
 // Persist, then send: the record that holds a signed message is saved before the message is
 // returned; if the save fails, nothing is sent and the core stops.
-TEST(PersistenceTest, FailedSaveSendsNothingAndHalts) {
+TEST(SafetyPersistenceTest, FailedSaveSendsNothingAndHalts) {
   Height h(4);
   MemoryStore store;
   const size_t self = h.NonProposer({0});
@@ -118,7 +118,7 @@ TEST(PersistenceTest, FailedSaveSendsNothingAndHalts) {
   EXPECT_EQ(ErrorCode(core.StartHeight(h.height() + 1, h.set())), "HALTED");
 }
 
-TEST(PersistenceTest, EverySignedMessageIsInTheRecordBeforeItLeaves) {
+TEST(SafetyPersistenceTest, EverySignedMessageIsInTheRecordBeforeItLeaves) {
   Height h(4);
   MemoryStore store;
   const size_t self = h.Proposer(0);
@@ -149,7 +149,7 @@ TEST(PersistenceTest, EverySignedMessageIsInTheRecordBeforeItLeaves) {
 // After a restart the core resumes from the record: it re-sends exactly the bytes it signed,
 // takes up the round and step of its last message, and signs nothing new there, whatever
 // arrives (here a second proposal from an equivocating proposer).
-TEST(PersistenceTest, RestartNeverSignsADifferentVoteForTheSameStep) {
+TEST(SafetyPersistenceTest, RestartNeverSignsADifferentVoteForTheSameStep) {
   Height h(4);
   MemoryStore store;
   const size_t self = h.NonProposer({0});
@@ -183,7 +183,7 @@ TEST(PersistenceTest, RestartNeverSignsADifferentVoteForTheSameStep) {
 
 // The lock survives a restart: after precommitting A in round 0, a restarted validator
 // prevotes nil for a new proposal of B in round 1 (line 23).
-TEST(PersistenceTest, RestartKeepsTheLock) {
+TEST(SafetyPersistenceTest, RestartKeepsTheLock) {
   Height h(4);
   MemoryStore store;
   const size_t self = h.NonProposer({0, 1});
@@ -213,7 +213,7 @@ TEST(PersistenceTest, RestartKeepsTheLock) {
 }
 
 // A restarted proposer re-sends its proposal rather than signing a second one.
-TEST(PersistenceTest, RestartedProposerResendsItsProposal) {
+TEST(SafetyPersistenceTest, RestartedProposerResendsItsProposal) {
   Height h(4);
   MemoryStore store;
   const size_t self = h.Proposer(0);
@@ -235,7 +235,7 @@ TEST(PersistenceTest, RestartedProposerResendsItsProposal) {
 
 // A record from a later height (the block store is behind the signer): the core follows the
 // lower heights without signing anything there.
-TEST(PersistenceTest, NoSigningBelowTheRecordsHeight) {
+TEST(SafetyPersistenceTest, NoSigningBelowTheRecordsHeight) {
   Height h(4);
   Height later(4, h.height() + 1);
   MemoryStore store;
@@ -256,7 +256,7 @@ TEST(PersistenceTest, NoSigningBelowTheRecordsHeight) {
 }
 
 // A node outside the height's validator set follows it and signs nothing.
-TEST(PersistenceTest, ObserverNeverSigns) {
+TEST(SafetyPersistenceTest, ObserverNeverSigns) {
   Height h(4);
   Height bigger(5);  // SortedKeys(5) contains a key that SortedKeys(4) lacks
   std::optional<size_t> outsider;
@@ -278,7 +278,7 @@ TEST(PersistenceTest, ObserverNeverSigns) {
   EXPECT_EQ(store.saves, 0);
 }
 
-TEST(InputTest, RefusedInputsHaveStableCodes) {
+TEST(CoreInputTest, RefusedInputsHaveStableCodes) {
   Height h(4);
   MemoryStore store;
   const size_t self = h.NonProposer({0});

@@ -568,7 +568,7 @@ TEST(UponRuleTest, Line55ThresholdIsByVotingPower) {
 }
 
 // Lines 57-67: the timeout functions act only for the current height, round and step.
-TEST(TimeoutTest, EachTimeoutActsOnlyWhereItWasScheduled) {
+TEST(TimeoutFunctionTest, EachTimeoutActsOnlyWhereItWasScheduled) {
   Height h(4);
   MemoryStore store;
   const size_t self = h.NonProposer({0, 1});

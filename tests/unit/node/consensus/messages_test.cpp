@@ -14,7 +14,7 @@ namespace {
 
 using testing::Height;
 
-TEST(ProposalTest, SignBytesAreTheDocumentedEncoding) {
+TEST(ProposalSignatureTest, SignBytesAreTheDocumentedEncoding) {
   const std::string block_hash(32, '\x07');
   // str(chain_id) || u64(height) || u32(round) || i64(valid_round) || h32(block_hash)
   std::string expected;
@@ -29,7 +29,7 @@ TEST(ProposalTest, SignBytesAreTheDocumentedEncoding) {
             ProposalSignHash("abc", 5, 2, -1, block_hash));
 }
 
-TEST(ProposalTest, SignedProposalVerifiesAndAnyChangeBreaksIt) {
+TEST(ProposalSignatureTest, SignedProposalVerifiesAndAnyChangeBreaksIt) {
   Height h(4);
   const bas::v1::ConsensusProposal p = h.Proposal(2, h.Block("A"), 1);
   EXPECT_TRUE(VerifyProposal(testing::kChain, p));
@@ -57,7 +57,7 @@ TEST(ProposalTest, SignedProposalVerifiesAndAnyChangeBreaksIt) {
   }
 }
 
-TEST(ProposalTest, ShapeChecks) {
+TEST(ProposalSignatureTest, ShapeChecks) {
   Height h(4);
   const bas::v1::ConsensusProposal p = h.Proposal(2, h.Block("A"), 1);
   EXPECT_EQ(CheckProposalShape(p, testing::kChain), "");
@@ -83,7 +83,7 @@ TEST(ProposalTest, ShapeChecks) {
   }
 }
 
-TEST(PositionTest, SigningOrder) {
+TEST(SigningPositionTest, SigningOrder) {
   Height h(4);
   const auto proposal = h.Proposal(1, h.Block("A"));
   const auto prevote = h.Prevote(0, 1, "");
