@@ -31,6 +31,7 @@ constexpr size_t kMaxQueuedEvents = 100000;
 constexpr size_t kMaxFutureMessages = 10000;
 constexpr size_t kMaxPendingEvidence = 1000;
 constexpr size_t kMaxBlockEvidence = 64;
+constexpr size_t kMaxResentMessages = 4096;
 constexpr unsigned kValidateThreads = 2;
 constexpr int64_t kDefaultIdleIntervalS = 60;
 constexpr size_t kDefaultMaxBlockTxs = 5000;
@@ -384,23 +385,33 @@ void Node::Handle(Event& event) {
   }
   if (auto* p = std::get_if<PeerProposal>(&event)) {
     auto r = core_.OnProposal(p->proposal);
-    const bool fresh = r.ok();
+    const bool accepted = r.ok();
     Apply(std::move(r));
-    if (fresh && transport_) {
+    if (accepted) {
       bas::v1::P2pMessage msg;
       *msg.mutable_proposal() = p->proposal;
-      (void)transport_->Broadcast(msg, p->from);  // relay: links may be partial
+      Relay(msg, p->from);
     }
   } else if (auto* v = std::get_if<PeerVote>(&event)) {
     auto r = core_.OnVote(v->vote);
-    const bool fresh = r.ok();
+    const bool accepted = r.ok();
     Apply(std::move(r));
-    if (fresh && transport_) {
+    if (accepted) {
       bas::v1::P2pMessage msg;
       *msg.mutable_vote() = v->vote;
-      (void)transport_->Broadcast(msg, v->from);
+      Relay(msg, v->from);
     }
   }
+}
+
+void Node::Relay(const bas::v1::P2pMessage& msg, const crypto::PublicKey& from) {
+  // The transport delivers each payload once (its seen-cache), so a message is relayed once;
+  // links may be partial (a partition that heals, a bridge node), so relaying matters. Kept
+  // for the periodic re-send too: an equivocator may show a message to one side only, and a
+  // dropped relay must not lose it for good.
+  if (!transport_) return;
+  (void)transport_->Broadcast(msg, from);
+  if (accepted_.size() < kMaxResentMessages) accepted_.push_back(msg);
 }
 
 void Node::MaybeStartHeight(bool network_started) {
@@ -422,6 +433,7 @@ void Node::MaybeStartHeight(bool network_started) {
     std::abort();
   }
   prepared_.clear();
+  accepted_.clear();
   core_height_ = next;
   height_started_ = std::chrono::steady_clock::now();
   Apply(core_.StartHeight(next, *validators));
@@ -696,10 +708,10 @@ void Node::Tick() {
         } else {
           *msg.mutable_vote() = std::get<bas::v1::ConsensusVote>(m);
         }
-        // Sent peer by peer: Broadcast would be dropped by the peers' seen-caches only if
-        // they already have it, which is what we want.
+        // A peer that already has it drops it (its seen-cache); one that missed it gets it.
         (void)transport_->Broadcast(msg);
       }
+      for (const auto& msg : accepted_) (void)transport_->Broadcast(msg);
     }
   }
   if (now >= next_status_) {

@@ -173,6 +173,7 @@ class Node {
   bool CommitDecided(const bas::v1::Block& block, const bas::v1::Commit& commit,
                      const std::string& block_hash);
   void ApplySynced(SyncedBlocks& synced);
+  void Relay(const bas::v1::P2pMessage& msg, const crypto::PublicKey& from);
   void Tick();
   chain::ChainTip TipFor(uint64_t height) const;
   bool IsAllowedPeer(const crypto::PublicKey& key);
@@ -199,7 +200,8 @@ class Node {
   std::multimap<std::chrono::steady_clock::time_point, consensus::Timeout> timers_;
   std::map<std::string, Prepared> prepared_;  // by block hash, this height's
   std::deque<bas::v1::Evidence> pending_evidence_;
-  std::multimap<uint64_t, Event> future_;  // consensus messages for later heights
+  std::vector<bas::v1::P2pMessage> accepted_;  // others' messages of this height, re-sent
+  std::multimap<uint64_t, Event> future_;      // consensus messages for later heights
   std::chrono::steady_clock::time_point next_gossip_{};
   std::chrono::steady_clock::time_point next_status_{};
   bool sync_in_flight_ = false;
