@@ -158,6 +158,8 @@ void ProtobufLogToDebug(google::protobuf::LogLevel level, const char* file, int 
 
 int main(int argc, char** argv) {
   google::protobuf::SetLogHandler(&ProtobufLogToDebug);
+  // Every line at info and above reaches the log before a crash could lose it.
+  spdlog::flush_on(spdlog::level::info);
   CLI::App app{"basd: the BAS Ledger node"};
   app.require_subcommand(1);
   app.footer("Exit status: 0 success; 1 runtime failure; 2 bad arguments, config or genesis.");

@@ -14,7 +14,7 @@ PACKAGES=(
   libcli11-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
   prometheus-cpp-dev nlohmann-json3-dev libjemalloc-dev
   # functional tests and scenario checks
-  python3 python3-pytest python3-requests
+  python3 python3-pytest python3-requests python3-openssl
   # scripts
   curl jq
 )

@@ -191,15 +191,20 @@ Status Node::Start() {
     };
     callbacks.on_peer_connected = [this](const p2p::PeerKey& peer) {
       // Learn where the new peer stands: it may be ahead of us.
-      transport_->RequestStatus(peer, [this, peer](Result<bas::v1::StatusResponse> r) {
-        if (r.ok()) Post(PeerHeight{peer, r->height()});
-      });
+      // The transport may call this before Start has returned (and transport_ is set): then
+      // the periodic status poll asks instead.
+      if (p2p::Transport* t = transport_ready_.load()) {
+        t->RequestStatus(peer, [this, peer](Result<bas::v1::StatusResponse> r) {
+          if (r.ok()) Post(PeerHeight{peer, r->height()});
+        });
+      }
     };
     auto transport = p2p::Transport::Start(
         tc, key_, [this](const p2p::PeerKey& key) { return IsAllowedPeer(key); }, callbacks,
         block_source_.get());
     if (!transport.ok()) return transport.error();
     transport_ = std::move(*transport);
+    transport_ready_.store(transport_.get());
   }
   stopping_ = false;
   thread_ = std::thread([this] { Run(); });
@@ -658,6 +663,7 @@ bool Node::CommitDecided(const bas::v1::Block& block, const bas::v1::Commit& com
 
 void Node::ApplySynced(SyncedBlocks& synced) {
   sync_in_flight_ = false;
+  bool progress = false;
   for (auto& bc : synced.blocks) {
     const uint64_t height = bc.block().header().height();
     if (height != store_->head().height + 1) continue;  // already have it (or a gap: ask again)
@@ -686,10 +692,12 @@ void Node::ApplySynced(SyncedBlocks& synced) {
       return;
     }
     prepared_[hash] = Prepared{std::move(*exec), {}};
-    CommitDecided(bc.block(), bc.commit(), hash);
+    progress |= CommitDecided(bc.block(), bc.commit(), hash);
     spdlog::debug("block sync: committed height {}", height);
   }
-  network_ahead_ = true;  // ask again: the peer may have more
+  // Ask again at once only while blocks come: the peer may have more. Otherwise the status
+  // poll says when a peer is ahead (asking in a loop would flood a peer that has nothing).
+  if (progress) network_ahead_ = true;
 }
 
 void Node::Tick() {

@@ -24,6 +24,7 @@
 // node runs.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -194,6 +195,7 @@ class Node {
   std::unique_ptr<BlockSourceOnChainStore> block_source_;
   consensus::Core core_;  // consensus thread only
   std::unique_ptr<p2p::Transport> transport_;
+  std::atomic<p2p::Transport*> transport_ready_{nullptr};  // transport_ once Start returned
 
   // Consensus thread state.
   uint64_t core_height_ = 0;  // the height the core works on (0: none yet)
