@@ -3,8 +3,11 @@
 // batches, and reports committed tx/s and submit-to-commit latency, next to the
 // signature-verification bound of the same machine measured in the same run.
 //
-//   bas-loadgen genesis --members N --validator KEYHEX --out FILE [--voting-period S]
-//   bas-loadgen run --node URL --members N --txs T [--batch B] [--connections C]
+//   bas-loadgen genesis --members N --validator KEYHEX... --out FILE [--voting-period S]
+//   bas-loadgen run --node URL... --members N --txs T [--batch B] [--connections C]
+//
+// --validator may be repeated (each of power 10: `scripts/bench.sh localnet`), and so may
+// --node: connection c then submits to node c mod the number of nodes.
 //
 // Member i's key is tagged_hash("bas/bench-key", "m-<i>"): public test keys, never for a real
 // chain.
@@ -47,18 +50,20 @@ std::string KeyBytes(const bas::crypto::KeyPair& k) {
   std::exit(1);
 }
 
-int WriteGenesis(int members, const std::string& validator_hex, const std::string& out,
-                 uint64_t voting_period) {
-  auto validator = bas::crypto::HexDecodeFixed<32>(validator_hex);
-  if (!validator.ok()) Die("--validator: " + validator.error().message);
+int WriteGenesis(int members, const std::vector<std::string>& validator_hexes,
+                 const std::string& out, uint64_t voting_period) {
   bas::v1::Genesis g;
   g.set_chain_id("bas-bench");
   g.set_genesis_time(std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count());
-  auto* v = g.add_validators();
-  v->set_key(std::string(validator->begin(), validator->end()));
-  v->set_power(10);
+  for (const auto& hex : validator_hexes) {
+    auto validator = bas::crypto::HexDecodeFixed<32>(hex);
+    if (!validator.ok()) Die("--validator " + hex + ": " + validator.error().message);
+    auto* v = g.add_validators();
+    v->set_key(std::string(validator->begin(), validator->end()));
+    v->set_power(10);
+  }
   g.mutable_params()->set_idle_block_interval_s(60);
   g.mutable_params()->set_max_block_txs(5000);
   auto* c = g.add_coalitions();
@@ -124,13 +129,23 @@ double VerifyRate(const std::vector<std::string>& txs, double seconds) {
   return done / std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-int Run(const std::string& node, int members, size_t total, size_t batch_size, int connections) {
-  auto url = bas::cli::ParseHttpUrl(node);
-  if (!url.ok()) Die(url.error().message);
-  bas::cli::HttpClient http(*url);
+// GET /v1/status of a node; dies if it does not answer 200.
+nlohmann::json Status(bas::cli::HttpClient& http) {
   auto status = http.Get("/v1/status");
   if (!status.ok() || status->status != 200) Die("GET /v1/status failed");
-  const std::string chain_id = nlohmann::json::parse(status->body)["chain_id"];
+  return nlohmann::json::parse(status->body);
+}
+
+int Run(const std::vector<std::string>& nodes, int members, size_t total, size_t batch_size,
+        int connections) {
+  std::vector<bas::cli::HttpUrl> urls;
+  for (const auto& node : nodes) {
+    auto url = bas::cli::ParseHttpUrl(node);
+    if (!url.ok()) Die(url.error().message);
+    urls.push_back(*url);
+  }
+  bas::cli::HttpClient http(urls.front());
+  const std::string chain_id = Status(http)["chain_id"];
 
   // One resolution per `members` votes; member 0 proposes them all.
   const size_t proposals = (total + members - 1) / members;
@@ -149,12 +164,23 @@ int Run(const std::string& node, int members, size_t total, size_t batch_size, i
     proposal_ids.push_back(std::string(reinterpret_cast<const char*>(checked.tx.tx_id.data()), 32));
   }
   // In runs shorter than the mempool's nonce gap (64), each committed before the next.
+  uint64_t proposals_height = 0;
   for (size_t i = 0; i < propose_txs.size(); i += 50) {
     nlohmann::json r = PostBatch(http, propose_txs, i, std::min(i + 50, propose_txs.size()));
     for (const auto& item : r["results"]) {
       if (item.value("code", "") != "OK" || !item.contains("height")) {
         Die("a proposal was not committed: " + item.dump());
       }
+      proposals_height = std::max(proposals_height, item["height"].get<uint64_t>());
+    }
+  }
+  // Every node must know the proposals before it is sent votes on them.
+  for (size_t n = 1; n < urls.size(); ++n) {
+    bas::cli::HttpClient other(urls[n]);
+    const auto deadline = Clock::now() + std::chrono::seconds(60);
+    while (Status(other)["height"].get<uint64_t>() < proposals_height) {
+      if (Clock::now() > deadline) Die(nodes[n] + " did not reach the proposals' height");
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   }
 
@@ -196,8 +222,8 @@ int Run(const std::string& node, int members, size_t total, size_t batch_size, i
   Clock::time_point last_commit = start;
   std::vector<std::thread> clients;
   for (int c = 0; c < connections; ++c) {
-    clients.emplace_back([&] {
-      bas::cli::HttpClient conn(*url);
+    clients.emplace_back([&, c] {
+      bas::cli::HttpClient conn(urls[c % urls.size()]);
       for (size_t b = next_batch++; b * batch_size < total; b = next_batch++) {
         const size_t from = b * batch_size, to = std::min(total, from + batch_size);
         const auto sent = Clock::now();
@@ -238,24 +264,30 @@ int main(int argc, char** argv) {
   CLI::App app{"bas-loadgen: signed-vote load for a BAS Ledger node"};
   app.require_subcommand(1);
   int members = 1000;
-  std::string validator, out, node = "http://127.0.0.1:26657";
+  std::string out;
+  std::vector<std::string> validators, nodes;
   uint64_t voting_period = 3600;
   size_t txs = 50000, batch = 250;
   int connections = 8;
   int rc = 0;
   auto* gen = app.add_subcommand("genesis", "Write a genesis with N bench members");
   gen->add_option("--members", members)->required();
-  gen->add_option("--validator", validator, "The node key, hex")->required();
+  gen->add_option("--validator", validators, "A validator's node key, hex (repeatable)")
+      ->required();
   gen->add_option("--out", out)->required();
   gen->add_option("--voting-period", voting_period);
-  gen->callback([&] { rc = WriteGenesis(members, validator, out, voting_period); });
+  gen->callback([&] { rc = WriteGenesis(members, validators, out, voting_period); });
   auto* run = app.add_subcommand("run", "Feed a node signed votes and measure");
-  run->add_option("--node", node);
+  run->add_option("--node", nodes, "A node's API URL (repeatable: connections take turns)")
+      ->default_str("http://127.0.0.1:26657");
   run->add_option("--members", members)->required();
   run->add_option("--txs", txs);
   run->add_option("--batch", batch);
   run->add_option("--connections", connections);
-  run->callback([&] { rc = Run(node, members, txs, batch, connections); });
+  run->callback([&] {
+    if (nodes.empty()) nodes.push_back("http://127.0.0.1:26657");
+    rc = Run(nodes, members, txs, batch, connections);
+  });
   CLI11_PARSE(app, argc, argv);
   return rc;
 }

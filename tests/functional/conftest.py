@@ -202,3 +202,49 @@ def pytest_runtest_makereport(item, call):
         # A real process misbehaving explains itself in its log more than in an assertion.
         for node in _live_nodes:
             report.sections.append((f"basd log ({node.home})", node.log_tail()))
+
+
+# ---- networks of validators (test_network.py; the helpers are in localnet.py) ----
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: a network test run as its own ctest entry "
+                                       "(functional.network_slow)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """BAS_NETWORK_TESTS=fast keeps the tests not marked slow, =slow only those (the two ctest
+    entries of test_network.py); unset, every test runs."""
+    select = os.environ.get("BAS_NETWORK_TESTS")
+    if select not in ("fast", "slow"):
+        return
+    keep = [i for i in items if (i.get_closest_marker("slow") is not None) == (select == "slow")]
+    dropped = [i for i in items if i not in keep]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
+@pytest.fixture
+def localnet(tmp_path):
+    """localnet(nodes=4, proxy=None, test_members=0, idle_block_interval_s=1, ...) -> a
+    localnet.Localnet in a fresh directory, not started. Its nodes' logs are shown when the test
+    fails; every node still running is stopped afterwards."""
+    from localnet import Localnet
+
+    nets = []
+
+    def make(**kw):
+        net = Localnet(tmp_path / f"net{len(nets)}", **kw)
+        nets.append(net)
+        _live_nodes.extend(net.nodes)  # for the log tails of a failing test
+        return net
+
+    yield make
+    died, hung = [], []
+    for net in nets:
+        died += net.unexpected_exits()
+        hung += net.shutdown()
+        for node in net.nodes:
+            _live_nodes.remove(node)
+    assert not died, "basd exited unasked:\n" + "\n".join(died)
+    assert not hung, f"basd did not exit on SIGTERM: {hung}"
