@@ -9,6 +9,7 @@
 //   3  the chain refused the transaction (HTTP 422; the governance code is printed)
 //   4  not found (no such tx, proposal or key)
 //   5  verification failed (verify-vote)
+//   6  the audit found a discrepancy (audit, report)
 #include <cerrno>
 #include <cstring>
 #include <exception>
@@ -23,6 +24,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/audit_commands.h"
 #include "cli/client_options.h"
 #include "cli/keys.h"
 #include "cli/read_commands.h"
@@ -41,7 +43,8 @@ constexpr char kFooter[] =
     "Environment: BAS_NODE (--node), BAS_KEYSTORE (--keystore), BAS_PASSPHRASE (the key's "
     "passphrase when --passphrase-file is not given; else it is asked for on the terminal).\n"
     "Exit status: 0 ok; 1 internal, I/O or network error; 2 bad arguments or malformed input; "
-    "3 the chain refused the transaction; 4 not found; 5 verification failed.";
+    "3 the chain refused the transaction; 4 not found; 5 verification failed; 6 the audit found "
+    "a discrepancy.";
 
 // What the chosen subcommand does once parsing is over; returns the exit status. Subcommand
 // groups set it from their parse callbacks, so main runs exactly one.
@@ -293,6 +296,72 @@ void AddReadCommands(CLI::App& app, CommandAction& action, const ClientOptions& 
       [&, text] { action = [&, text] { return bas::cli::RunVerifyVote(options, *text); }; });
 }
 
+// The ledger source flags of export, audit and report (--node is the global option).
+void AddSourceFlags(CLI::App* cmd, bas::cli::LedgerSourceFlags& flags, bool with_export) {
+  cmd->add_option("--data-dir", flags.data_dir,
+                  "Read a stopped node's RocksDB data directory (read-only)");
+  if (with_export) {
+    cmd->add_option("--export", flags.export_file, "Read a ledger export (bas export --out)");
+  }
+}
+
+// `bas export`, `bas audit` and `bas report annual` (docs/audit.md, docs/export.md).
+void AddAuditCommands(CLI::App& app, CommandAction& action, const ClientOptions& options) {
+  CLI::App* export_cmd = app.add_subcommand(
+      "export", "Write the genesis and every block with its commit to one file (docs/export.md)");
+  auto export_flags = std::make_shared<bas::cli::ExportFlags>();
+  AddSourceFlags(export_cmd, export_flags->source, false);
+  export_cmd->add_option("--out", export_flags->out, "The export file to write")->required();
+  export_cmd->add_option("--to-height", export_flags->to_height,
+                         "Stop at this height (default: the head)");
+  export_cmd->callback([&action, &options, export_flags] {
+    action = [&options, export_flags] { return bas::cli::RunExport(options, *export_flags); };
+  });
+
+  CLI::App* audit = app.add_subcommand(
+      "audit",
+      "Replay the ledger from genesis and check every header, commit, signature, root and tally");
+  auto audit_flags = std::make_shared<bas::cli::AuditFlags>();
+  AddSourceFlags(audit, audit_flags->source, true);
+  audit->add_option("--genesis", audit_flags->genesis_file, "The genesis you trust (JSON)")
+      ->required();
+  audit->add_option("--report", audit_flags->report_file,
+                    "Write the report to FILE (default: standard output)");
+  audit->add_option("--format", audit_flags->format, "md, json or csv")->capture_default_str();
+  audit->add_option("--to-height", audit_flags->to_height,
+                    "Audit up to this height (default: the last)");
+  audit->add_option("--threads", audit_flags->threads,
+                    "Threads verifying signatures (default: every core)");
+  audit->add_option("--scratch-dir", audit_flags->scratch_dir,
+                    "Where the replayed state is kept meanwhile (default: $TMPDIR or /tmp)");
+  audit->callback([&action, &options, audit_flags] {
+    action = [&options, audit_flags] { return bas::cli::RunAudit(options, *audit_flags); };
+  });
+
+  CLI::App* report = app.add_subcommand("report", "Reports from the audited ledger");
+  report->require_subcommand(1);
+  CLI::App* annual = report->add_subcommand(
+      "annual", "A coalition's yearly report for the IGF, from the audited ledger");
+  auto annual_flags = std::make_shared<bas::cli::AnnualReportFlags>();
+  AddSourceFlags(annual, annual_flags->source, true);
+  annual->add_option("--genesis", annual_flags->genesis_file, "The genesis you trust (JSON)")
+      ->required();
+  annual->add_option("--coalition", annual_flags->coalition, "The coalition, e.g. bas-dc")
+      ->required();
+  annual->add_option("--year", annual_flags->year, "The calendar year (UTC), YYYY")->required();
+  annual->add_option("--format", annual_flags->format, "md or html")->capture_default_str();
+  annual->add_option("--out", annual_flags->out, "Write to FILE (default: standard output)");
+  annual->add_option("--to-height", annual_flags->to_height,
+                     "Report as of this height (default: the last)");
+  annual->add_option("--threads", annual_flags->threads,
+                     "Threads verifying signatures (default: every core)");
+  annual->add_option("--scratch-dir", annual_flags->scratch_dir,
+                     "Where the replayed state is kept meanwhile (default: $TMPDIR or /tmp)");
+  annual->callback([&action, &options, annual_flags] {
+    action = [&options, annual_flags] { return bas::cli::RunAnnualReport(options, *annual_flags); };
+  });
+}
+
 // Builds the command tree and runs the chosen command.
 int Main(int argc, char** argv) {
   CLI::App app{"bas: the BAS Ledger client", "bas"};
@@ -310,6 +379,7 @@ int Main(int argc, char** argv) {
   AddTxSignCommands(app, action, options);
   AddReadCommands(app, action, options);
   AddScenarioCommands(app, action);
+  AddAuditCommands(app, action, options);
 
   try {
     app.parse(argc, argv);

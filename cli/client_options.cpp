@@ -14,6 +14,7 @@ int ExitStatusOf(const Error& error) {
   if (code == kRefused) return kExitRefused;
   if (code == kNotFound) return kExitNotFound;
   if (code == kVerifyFailed) return kExitVerifyFailed;
+  if (code == kDiscrepancy) return kExitDiscrepancy;
   return kExitInternal;
 }
 

@@ -20,10 +20,12 @@ inline constexpr int kExitUsage = 2;         // bad arguments or malformed input
 inline constexpr int kExitRefused = 3;       // the chain refused the tx
 inline constexpr int kExitNotFound = 4;      // no such tx, proposal, key, ...
 inline constexpr int kExitVerifyFailed = 5;  // a verification did not hold
+inline constexpr int kExitDiscrepancy = 6;   // the audit found a discrepancy in the ledger
 
 inline constexpr std::string_view kExitStatusHelp =
     "Exit status: 0 ok; 1 internal, I/O or network error; 2 bad arguments or malformed input; "
-    "3 the chain refused the transaction; 4 not found; 5 verification failed.";
+    "3 the chain refused the transaction; 4 not found; 5 verification failed; 6 the audit found "
+    "a discrepancy.";
 
 // Error codes of bas::cli (Error::code) and the exit status of each.
 inline constexpr std::string_view kUsageError = "USAGE";            // exit 2: the user's input
@@ -32,6 +34,7 @@ inline constexpr std::string_view kApiError = "API_ERROR";          // exit 1: a
 inline constexpr std::string_view kRefused = "REFUSED";             // exit 3: HTTP 422
 inline constexpr std::string_view kNotFound = "NOT_FOUND";          // exit 4: HTTP 404, no key file
 inline constexpr std::string_view kVerifyFailed = "VERIFY_FAILED";  // exit 5
+inline constexpr std::string_view kDiscrepancy = "DISCREPANCY";     // exit 6: bas audit, report
 // Any other code ("IO_ERROR", "INTERNAL", a keystore code such as "BAD_PASSPHRASE") exits 1,
 // except the keystore's "MALFORMED_KEYFILE" and "BAD_PASSPHRASE", which are input errors (2).
 

@@ -75,6 +75,11 @@ ApiResponse GetStatus(ApiContext& ctx, const ApiRequest&) {
                             {"node_key", crypto::HexEncode(ctx.node.node_key())}});
 }
 
+// The genesis the chain was started from (an auditor's export starts with it).
+ApiResponse GetGenesis(ApiContext& ctx, const ApiRequest&) {
+  return JsonResponse(200, {{"genesis", ProtoToJson(ctx.node.genesis())}});
+}
+
 // ---- submitting txs ----
 
 // One tx of a submission: its SignedTx bytes, or why it does not parse.
@@ -549,6 +554,7 @@ std::vector<Route> ApiRoutes(ApiContext& ctx) {
   };
   return {
       {verb::get, "/v1/status", bind(GetStatus)},
+      {verb::get, "/v1/genesis", bind(GetGenesis)},
       {verb::post, "/v1/txs", bind(PostTxs)},
       {verb::get, "/v1/txs/{tx_id}", bind(GetTx)},
       {verb::get, "/v1/blocks", bind(ListBlocks)},

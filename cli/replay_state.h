@@ -1,0 +1,58 @@
+// The governance state an audit replays into: the genesis writes, then each block's write set,
+// read by the engine while it re-executes the next block and by the reports at the end.
+//
+// A ledger's state grows with every vote (every vote is kept, and its electorate): a million
+// votes leave about three million entries, some 600 MiB in a governance::MemoryKv. So the state
+// lives in a scratch RocksDB database: no write-ahead log and no fsync (it is thrown away),
+// bloom filters for the point reads execution makes, a small block cache, and memtables that
+// bound memory.
+// The directory is created under a scratch directory and removed when the state is destroyed.
+//
+// Thread-compatible: readers may share it while nothing applies writes.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+
+#include "crypto/result.h"
+#include "governance/kv.h"
+
+namespace rocksdb {
+class DB;
+}  // namespace rocksdb
+
+namespace bas::cli {
+
+class ReplayState final : public governance::KvReader {
+ public:
+  ~ReplayState() override;
+  ReplayState(const ReplayState&) = delete;
+  ReplayState& operator=(const ReplayState&) = delete;
+
+  // A new, empty state in a fresh directory under scratch_dir (the system's temporary directory
+  // when empty). Errors: "IO_ERROR" (the directory cannot be made), "STORAGE_ERROR".
+  static Result<std::unique_ptr<ReplayState>> Create(const std::filesystem::path& scratch_dir);
+
+  // A read that fails in RocksDB (the scratch disk failing under us) aborts the process: the
+  // KvReader interface has no error path and a replay cannot continue without its state.
+  std::optional<std::string> Get(std::string_view key) const override;
+  void Scan(std::string_view prefix,
+            const std::function<bool(std::string_view, std::string_view)>& fn) const override;
+
+  // Applies a block's writes in one batch. Errors: "STORAGE_ERROR".
+  Status Apply(const governance::WriteSet& writes);
+
+  // Moves what the memtables hold into table files and frees them: once the replay is over,
+  // the reports read what they need through the block cache. Errors: "STORAGE_ERROR".
+  Status ReleaseMemory();
+
+  const std::filesystem::path& dir() const { return dir_; }
+
+ private:
+  ReplayState(std::filesystem::path dir, std::unique_ptr<rocksdb::DB> db);
+
+  std::filesystem::path dir_;
+  std::unique_ptr<rocksdb::DB> db_;
+};
+
+}  // namespace bas::cli
