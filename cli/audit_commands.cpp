@@ -139,15 +139,13 @@ Result<AuditResult> Audit(const ClientOptions& options, const LedgerSourceFlags&
   progress.Done();
   if (!result.ok()) return result.error();
   if (result->clean()) {
-    char rate[64] = "";
-    if (result->seconds > 0) {
-      std::snprintf(rate, sizeof(rate), " (%.0f tx/s)",
-                    static_cast<double>(result->txs) / result->seconds);
-    }
+    char timing[64];
+    std::snprintf(timing, sizeof(timing), "%.2f s (%.0f tx/s)", result->seconds,
+                  result->seconds > 0 ? static_cast<double>(result->txs) / result->seconds : 0.0);
     std::cerr << "bas: audit: clean: " << result->blocks << " blocks and " << result->txs
               << " txs verified from genesis to height " << result->height << " (block "
-              << crypto::HexEncode(crypto::ByteSpan(result->block_hash)) << ") in "
-              << result->seconds << " s" << rate << "\n";
+              << crypto::HexEncode(crypto::ByteSpan(result->block_hash)) << ") in " << timing
+              << "\n";
   } else {
     std::cerr << "bas: audit: DISCREPANCY at " << DescribeDiscrepancy(*result->discrepancy) << "\n";
   }

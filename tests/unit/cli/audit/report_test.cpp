@@ -25,9 +25,9 @@ class ReportTest : public ::testing::Test {
     const auto file = dir_->path() / "ledger.basexp";
     testing::WriteRecords(file, testing::ExportRecords(*chain_));
     auto r = testing::AuditFile(file, chain_->genesis(), dir_->path());
-    if (!r.ok() || !r->clean()) std::abort();
-    audit_ = new AuditResult(std::move(*r));
+    if (r.ok() && r->clean()) audit_ = new AuditResult(std::move(*r));
   }
+  void SetUp() override { ASSERT_NE(audit_, nullptr) << "the test ledger does not audit clean"; }
   static void TearDownTestSuite() {
     delete audit_;
     delete dir_;
