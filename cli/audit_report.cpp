@@ -180,17 +180,6 @@ std::string OrDash(std::string_view text) { return text.empty() ? "-" : std::str
 std::string DecisionNumber(const bas::v1::Decision& d) {
   return d.coalition() + "#" + std::to_string(d.number());
 }
-std::string GroupName(int group) {
-  return bas::v1::StakeholderGroup_Name(static_cast<bas::v1::StakeholderGroup>(group));
-}
-std::string Roles(const bas::v1::MemberInfo& info) {
-  std::string out;
-  for (int role : info.roles()) {
-    if (!out.empty()) out += "+";
-    out += bas::v1::Role_Name(static_cast<bas::v1::Role>(role));
-  }
-  return out;
-}
 std::string GroupTotals(const bas::v1::ProposalTally& tally) {
   std::string out;
   for (const bas::v1::GroupTally& g : tally.groups()) {

@@ -31,19 +31,6 @@ std::string StatusName(bas::v1::Proposal::Status status) {
   return bas::v1::Proposal::Status_Name(status);
 }
 
-std::string GroupName(int group) {
-  return bas::v1::StakeholderGroup_Name(static_cast<bas::v1::StakeholderGroup>(group));
-}
-
-std::string Roles(const bas::v1::MemberInfo& info) {
-  std::string out;
-  for (int role : info.roles()) {
-    if (!out.empty()) out += "+";
-    out += bas::v1::Role_Name(static_cast<bas::v1::Role>(role));
-  }
-  return out;
-}
-
 std::string GroupTotals(const bas::v1::ProposalTally& tally, std::string_view separator) {
   std::string out;
   for (const bas::v1::GroupTally& g : tally.groups()) {
@@ -138,6 +125,19 @@ std::string GroupTest(const bas::v1::EffectiveRule& rule, const bas::v1::GroupTa
 }
 
 }  // namespace
+
+std::string GroupName(int group) {
+  return bas::v1::StakeholderGroup_Name(static_cast<bas::v1::StakeholderGroup>(group));
+}
+
+std::string Roles(const bas::v1::MemberInfo& info) {
+  std::string out;
+  for (int role : info.roles()) {
+    if (!out.empty()) out += "+";
+    out += bas::v1::Role_Name(static_cast<bas::v1::Role>(role));
+  }
+  return out;
+}
 
 TextTable::TextTable(std::vector<std::string> headers)
     : headers_(std::move(headers)), right_(headers_.size(), false) {}

@@ -36,6 +36,10 @@ class TextTable {
 
 // One CSV record (RFC 4180): fields quoted when they hold a comma, quote, CR or LF; "\r\n" at
 // the end.
+// A stakeholder group's enum name; a member's roles joined with "+".
+std::string GroupName(int group);
+std::string Roles(const bas::v1::MemberInfo& info);
+
 std::string CsvRow(const std::vector<std::string>& fields);
 // A Markdown table cell: '|' and '\' escaped, line breaks as spaces.
 std::string MarkdownCell(std::string_view text);

@@ -91,6 +91,12 @@ Status VerifyEvidence(std::string_view chain_id, const bas::v1::Evidence& eviden
   return Status::Ok();
 }
 
+std::string OffenceKey(const bas::v1::Evidence& evidence) {
+  const auto& a = evidence.vote_a();
+  return a.validator() + "/" + std::to_string(a.height()) + "/" + std::to_string(a.round()) + "/" +
+         std::to_string(a.type());
+}
+
 bas::v1::Commit MakeCommit(uint64_t height, uint32_t round, std::string_view block_hash,
                            const std::vector<bas::v1::ConsensusVote>& precommits) {
   bas::v1::Commit c;

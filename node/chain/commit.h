@@ -32,6 +32,10 @@ Status VerifyCommit(std::string_view chain_id, uint64_t height, std::string_view
 Status VerifyEvidence(std::string_view chain_id, const bas::v1::Evidence& evidence,
                       const bas::v1::ValidatorSet& validators);
 
+// The offence evidence proves: (validator, height, round, type). A block records each offence
+// once, however the two votes were signed.
+std::string OffenceKey(const bas::v1::Evidence& evidence);
+
 // The commit of one validator's precommit (a single-validator chain's certificate).
 bas::v1::Commit MakeCommit(uint64_t height, uint32_t round, std::string_view block_hash,
                            const std::vector<bas::v1::ConsensusVote>& precommits);

@@ -67,11 +67,7 @@ Status ValidateHeader(const bas::v1::Block& block, const ChainTip& tip) {
     if (Status s = VerifyEvidence(tip.chain_id, ev, *set); !s.ok()) {
       return Invalid(where + ": " + s.message());
     }
-    // One offence (validator, height, round, type) is recorded once, however it is signed.
-    const auto& a = ev.vote_a();
-    const std::string offence = a.validator() + std::to_string(a.height()) + "/" +
-                                std::to_string(a.round()) + "/" + std::to_string(a.type());
-    if (!evidence_seen.insert(offence).second) return Invalid(where + ": twice");
+    if (!evidence_seen.insert(OffenceKey(ev)).second) return Invalid(where + ": twice");
   }
   if (h.height() == 1) {
     if (block.last_commit().ByteSizeLong() != 0)

@@ -542,15 +542,12 @@ void Node::OnRequestBlock(const consensus::RequestBlock& request, consensus::Eff
   }
   h.set_last_commit_hash(crypto::HashBytes(chain::CommitHash(block.last_commit())));
   // Evidence the block may carry: of this height or the last (chain/validation.h).
+  std::set<std::string> offences;
   for (const auto& e : pending_evidence_) {
-    const uint64_t at = e.vote_a().height();
-    if (at + 1 >= request.height && block.evidence_size() < static_cast<int>(kMaxBlockEvidence)) {
-      bool dup = false;
-      for (const auto& in : block.evidence()) {
-        dup |= in.vote_a().validator() == e.vote_a().validator() && in.vote_a().height() == at &&
-               in.vote_a().round() == e.vote_a().round() && in.vote_a().type() == e.vote_a().type();
-      }
-      if (!dup) *block.add_evidence() = e;
+    if (e.vote_a().height() + 1 >= request.height &&
+        block.evidence_size() < static_cast<int>(kMaxBlockEvidence) &&
+        offences.insert(chain::OffenceKey(e)).second) {
+      *block.add_evidence() = e;
     }
   }
   h.set_evidence_hash(crypto::HashBytes(chain::EvidenceRoot(block.evidence())));
@@ -568,9 +565,9 @@ void Node::OnRequestBlock(const consensus::RequestBlock& request, consensus::Eff
 void Node::OnValidateBlock(const consensus::ValidateBlock& request, consensus::Effects& next) {
   bool ok = prepared_.count(request.block_hash) != 0;  // built here: valid by construction
   if (!ok && request.block->header().height() == store_->head().height + 1) {
-    auto exec = chain::ValidateBlock(
-        state_, *request.block, TipFor(request.block->header().height()), kValidateThreads,
-        [this](std::string_view raw) { return mempool_.FindExact(raw); });
+    auto exec =
+        chain::ValidateBlock(state_, *request.block, TipFor(request.block->header().height()),
+                             kValidateThreads, checked_in_mempool_);
     if (exec.ok()) {
       prepared_[request.block_hash] = Prepared{std::move(*exec), {}};
       ok = true;
@@ -593,8 +590,7 @@ bool Node::CommitDecided(const bas::v1::Block& block, const bas::v1::Commit& com
   auto it = prepared_.find(block_hash);
   if (it == prepared_.end()) {
     auto exec =
-        chain::ValidateBlock(state_, block, TipFor(height), kValidateThreads,
-                             [this](std::string_view raw) { return mempool_.FindExact(raw); });
+        chain::ValidateBlock(state_, block, TipFor(height), kValidateThreads, checked_in_mempool_);
     if (!exec.ok()) {
       // More than 2/3 of the power committed a block this node cannot execute: its state or
       // code differs from the network's. Stop rather than diverge.
@@ -632,16 +628,10 @@ bool Node::CommitDecided(const bas::v1::Block& block, const bas::v1::Commit& com
     }
   }
   // Evidence now in the ledger, or too old to go in, is dropped.
+  std::set<std::string> recorded;
+  for (const auto& in : block.evidence()) recorded.insert(chain::OffenceKey(in));
   std::erase_if(pending_evidence_, [&](const bas::v1::Evidence& e) {
-    if (e.vote_a().height() + 1 < height + 1) return true;
-    for (const auto& in : block.evidence()) {
-      if (in.vote_a().validator() == e.vote_a().validator() &&
-          in.vote_a().height() == e.vote_a().height() &&
-          in.vote_a().round() == e.vote_a().round() && in.vote_a().type() == e.vote_a().type()) {
-        return true;
-      }
-    }
-    return false;
+    return e.vote_a().height() < height || recorded.count(chain::OffenceKey(e)) != 0;
   });
   const size_t tx_count = p.exec.txs.size();
   prepared_.clear();
@@ -683,9 +673,8 @@ void Node::ApplySynced(SyncedBlocks& synced) {
       return;
     }
     prepared_.clear();
-    auto exec =
-        chain::ValidateBlock(state_, bc.block(), TipFor(height), kValidateThreads,
-                             [this](std::string_view raw) { return mempool_.FindExact(raw); });
+    auto exec = chain::ValidateBlock(state_, bc.block(), TipFor(height), kValidateThreads,
+                                     checked_in_mempool_);
     if (!exec.ok()) {
       spdlog::warn("block sync: block {} from {} is invalid: {}", height,
                    crypto::HexEncode(synced.peer), exec.error().message);

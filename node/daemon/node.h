@@ -195,6 +195,10 @@ class Node {
   std::unique_ptr<BlockSourceOnChainStore> block_source_;
   consensus::Core core_;  // consensus thread only
   std::unique_ptr<p2p::Transport> transport_;
+  // Block validation takes the mempool's checked txs as verified (one check per signature).
+  const chain::KnownTxs checked_in_mempool_ = [this](std::string_view raw) {
+    return mempool_.FindExact(raw);
+  };
   std::atomic<p2p::Transport*> transport_ready_{nullptr};  // transport_ once Start returned
 
   // Consensus thread state.
