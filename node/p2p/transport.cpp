@@ -34,6 +34,8 @@ using FramePtr = std::shared_ptr<const std::string>;
 // A hello is a version, a chain id (at most kMaxChainIdBytes), a key and a signature.
 constexpr size_t kMaxHelloFrameBytes = 512;
 constexpr size_t kReadChunkBytes = 16 * 1024;
+// Frames up to this size are written several at a time (Connection::WriteNext).
+constexpr size_t kCoalesceBytes = 64 * 1024;
 constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
 // Room left in a BlocksResponse frame for its request id and each block's field header.
 constexpr size_t kResponseOverheadBytes = 16;
@@ -406,6 +408,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     return true;
   }
 
+  // Writes the frames at the front of the queue. Small frames (txs and votes, a few hundred
+  // bytes each) are copied into one buffer and written together: one TLS write and one system
+  // call for many frames instead of one each, which under a stream of gossiped txs was a tenth
+  // of a validator's CPU. A large frame (a block) is written alone, from the queue, uncopied.
   void WriteNext() {
     writing_ = true;
     const uint64_t generation = ++write_generation_;
@@ -421,13 +427,28 @@ class Connection : public std::enable_shared_from_this<Connection> {
                                 std::to_string(self->impl_.config.write_stall_timeout.count()) +
                                 " ms to be written"});
         });
-    FramePtr frame = queue_.front();
-    net::async_write(stream_, net::buffer(*frame),
-                     [self = shared_from_this(), frame](const boost::system::error_code& ec,
-                                                        size_t) { self->OnWritten(ec, *frame); });
+    writing_frames_ = 1;
+    if (queue_.front()->size() >= kCoalesceBytes || queue_.size() == 1) {
+      FramePtr frame = queue_.front();
+      net::async_write(stream_, net::buffer(*frame),
+                       [self = shared_from_this(), frame](const boost::system::error_code& ec,
+                                                          size_t) { self->OnWritten(ec); });
+      return;
+    }
+    write_buf_.clear();
+    write_buf_.append(*queue_.front());
+    while (writing_frames_ < queue_.size() &&
+           write_buf_.size() + queue_[writing_frames_]->size() <= kCoalesceBytes) {
+      write_buf_.append(*queue_[writing_frames_]);
+      ++writing_frames_;
+    }
+    net::async_write(stream_, net::buffer(write_buf_),
+                     [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+                       self->OnWritten(ec);
+                     });
   }
 
-  void OnWritten(const boost::system::error_code& ec, const std::string& frame) {
+  void OnWritten(const boost::system::error_code& ec) {
     if (state_ == State::kClosed) return;
     writing_ = false;
     write_timer_.cancel();
@@ -435,14 +456,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
       Close(Lost(ec));
       return;
     }
-    queue_.pop_front();
-    queued_bytes_ -= frame.size();
+    size_t bytes = 0;
+    for (size_t i = 0; i < writing_frames_; ++i) {
+      bytes += queue_.front()->size();
+      queue_.pop_front();
+    }
+    queued_bytes_ -= bytes;
     if (state_ == State::kOpen) {
       impl_.Count([&](TransportCounters& c) {
-        ++c.frames_out;
-        c.bytes_out += frame.size();
+        c.frames_out += writing_frames_;
+        c.bytes_out += bytes;
       });
     }
+    writing_frames_ = 0;
     if (!queue_.empty()) WriteNext();
   }
 
@@ -461,7 +487,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint64_t write_generation_ = 0;
   FrameDecoder decoder_;
   std::array<uint8_t, kReadChunkBytes> read_buf_{};
-  std::deque<FramePtr> queue_;  // front: being written
+  std::deque<FramePtr> queue_;  // the first writing_frames_ are being written
+  size_t writing_frames_ = 0;
+  std::string write_buf_;       // the small frames being written, back to back
   size_t queued_bytes_ = 0;
   bool writing_ = false;
   TokenBucket frame_bucket_;
