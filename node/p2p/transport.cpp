@@ -122,6 +122,7 @@ struct Core {
   void MaybeRedial(const PeerKey& key);
   void Dial(Dialer& d);
   void OnAuthenticated(const std::shared_ptr<Connection>& conn);
+  void EndPending(Connection& conn);
   void OnClosed(Connection& conn, bool was_open, const std::optional<PeerKey>& key, Dialer* dialer,
                 const Error& reason);
   void Dispatch(Connection& conn, DecodedFrame& frame);
@@ -160,7 +161,11 @@ struct Core {
   // io thread only.
   bool stopping = false;
   std::unordered_map<Connection*, std::shared_ptr<Connection>> connections;  // all open ones
-  size_t inbound_open = 0;                                // of connections, the accepted ones
+  size_t inbound_open = 0;  // of connections, the accepted ones
+  // Of those, the ones not authenticated yet, with the address they came from, and how many
+  // came from each address (max_pending_inbound, max_pending_per_ip).
+  std::unordered_map<Connection*, net::ip::address> pending_inbound;
+  std::map<net::ip::address, size_t> pending_per_ip;
   std::map<PeerKey, std::shared_ptr<Connection>> active;  // authenticated, one per key
   std::vector<std::unique_ptr<Dialer>> dialers;
   std::map<PeerKey, Dialer*> dialer_by_key;
@@ -519,15 +524,44 @@ void Core::Accept() {
       return;
     }
     Count([](TransportCounters& c) { ++c.accepted; });
-    if (inbound_open >= config.max_inbound_connections) {
+    boost::system::error_code remote_ec;
+    const net::ip::address from = socket.remote_endpoint(remote_ec).address();
+    const auto same_ip = pending_per_ip.find(from);
+    const size_t from_ip = same_ip == pending_per_ip.end() ? 0 : same_ip->second;
+    std::string refusal, why;
+    if (remote_ec) {
+      refusal = "P2P_CONNECTION_LOST";  // reset before we got to it
+      why = remote_ec.message();
+    } else if (inbound_open >= config.max_inbound_connections) {
+      refusal = "P2P_TOO_MANY_CONNECTIONS";
+      why = std::to_string(inbound_open) + " inbound open";
+    } else if (from_ip >= config.max_pending_per_ip) {
+      refusal = "P2P_TOO_MANY_PENDING";
+      why = std::to_string(from_ip) + " handshaking from " + from.to_string();
+    } else if (pending_inbound.size() >= config.max_pending_inbound) {
+      refusal = "P2P_TOO_MANY_PENDING";
+      why = std::to_string(pending_inbound.size()) + " handshaking";
+    }
+    if (!refusal.empty()) {
+      const bool pending_limit = refusal == "P2P_TOO_MANY_PENDING";
+      Count([&](TransportCounters& c) {
+        ++c.disconnects[refusal];
+        if (pending_limit) ++c.pending_refused;
+      });
+      // Closed before any TLS byte: such a socket costs one accept and nothing more.
       boost::system::error_code ignored;
       socket.close(ignored);
-      Count([](TransportCounters& c) { ++c.disconnects["P2P_TOO_MANY_CONNECTIONS"]; });
-      spdlog::warn("p2p {}: refused a connection: {} inbound open", log_name, inbound_open);
+      if (remote_ec) {
+        spdlog::debug("p2p {}: accepted a connection already gone: {}", log_name, why);
+      } else {
+        spdlog::warn("p2p {}: refused a connection: {} ({})", log_name, refusal, why);
+      }
     } else {
       ++inbound_open;
       auto conn = std::make_shared<Connection>(*this, std::move(socket), nullptr);
       connections.emplace(conn.get(), conn);
+      pending_inbound.emplace(conn.get(), from);
+      ++pending_per_ip[from];
       conn->StartInbound();
     }
     Accept();
@@ -563,7 +597,16 @@ void Core::Dial(Dialer& d) {
   conn->StartOutbound();
 }
 
+void Core::EndPending(Connection& conn) {
+  auto it = pending_inbound.find(&conn);
+  if (it == pending_inbound.end()) return;
+  auto count = pending_per_ip.find(it->second);
+  if (--count->second == 0) pending_per_ip.erase(count);
+  pending_inbound.erase(it);
+}
+
 void Core::OnAuthenticated(const std::shared_ptr<Connection>& conn) {
+  EndPending(*conn);
   const PeerKey& peer = conn->peer_key();
   if (auto d = dialer_by_key.find(peer); d != dialer_by_key.end()) {
     d->second->backoff = config.reconnect_min;
@@ -593,6 +636,7 @@ void Core::OnClosed(Connection& conn, bool was_open, const std::optional<PeerKey
   auto self = connections.find(&conn);
   if (self != connections.end()) connections.erase(self);
   if (!conn.outbound()) --inbound_open;
+  EndPending(conn);
   Count([&](TransportCounters& c) { ++c.disconnects[reason.code]; });
   if (dialer != nullptr) dialer->dialing = false;
   if (stopping) return;
@@ -833,7 +877,8 @@ Result<std::unique_ptr<Transport>> Transport::Start(TransportConfig config, cryp
   if (config.reconnect_min.count() <= 0 || config.reconnect_max < config.reconnect_min ||
       config.handshake_timeout.count() <= 0 || config.write_stall_timeout.count() <= 0 ||
       config.request_timeout.count() <= 0 || config.max_blocks_per_response < 1 ||
-      config.max_inbound_connections < 1) {
+      config.max_inbound_connections < 1 || config.max_pending_per_ip < 1 ||
+      config.max_pending_inbound < 1) {
     return bad("timeouts and counts must be positive, reconnect_max >= reconnect_min");
   }
   auto tls = MakeTlsContext();

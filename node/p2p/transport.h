@@ -51,6 +51,13 @@ struct TransportConfig {
   // Accepted connections open at once, handshaking or authenticated; more are closed at
   // accept (P2P_TOO_MANY_CONNECTIONS). Dials to persistent peers do not count against it.
   size_t max_inbound_connections = 64;
+  // Accepted connections still in their handshake (TCP accepted, TLS and hello not done), from
+  // one IP address and in all; one more is closed at accept (P2P_TOO_MANY_PENDING, counted in
+  // pending_refused). A connection stops counting when it authenticates or closes. The total is
+  // below max_inbound_connections so that sockets that never handshake cannot take every
+  // inbound slot from the peers that do.
+  size_t max_pending_per_ip = 8;
+  size_t max_pending_inbound = 32;
   // TCP connect (outbound), TLS handshake and hello exchange must finish within this.
   std::chrono::milliseconds handshake_timeout{5000};
   // Per-peer send queue, counting the frame being written. A frame that does not fit is
@@ -96,6 +103,7 @@ struct TransportCounters {
   uint64_t unsolicited_responses = 0;  // responses to no pending request (late, or bogus)
   uint64_t dials = 0;                  // outbound connection attempts
   uint64_t accepted = 0;               // inbound TCP connections accepted
+  uint64_t pending_refused = 0;        // of those, closed at once: over max_pending_*
   // Closed connections by reason code (handshake failures and refusals included), e.g.
   // {"P2P_FLOOD", 1}.
   std::map<std::string, uint64_t> disconnects;

@@ -172,6 +172,7 @@ class Node:
 
 
 _live_nodes = []  # the current module's nodes, for the logs of a failing test
+_live_nets = []  # the current test's localnets, whose nodes' logs are shown too
 
 
 @pytest.fixture(scope="module")
@@ -200,7 +201,7 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     if report.failed:
         # A real process misbehaving explains itself in its log more than in an assertion.
-        for node in _live_nodes:
+        for node in _live_nodes + [n for net in _live_nets for n in net.all_nodes()]:
             report.sections.append((f"basd log ({node.home})", node.log_tail()))
 
 
@@ -227,8 +228,8 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture
 def localnet(tmp_path):
     """localnet(nodes=4, proxy=None, test_members=0, idle_block_interval_s=1, ...) -> a
-    localnet.Localnet in a fresh directory, not started. Its nodes' logs are shown when the test
-    fails; every node still running is stopped afterwards."""
+    localnet.Localnet in a fresh directory, not started. Its nodes' logs (added nodes' too) are
+    shown when the test fails; every node still running is stopped afterwards."""
     from localnet import Localnet
 
     nets = []
@@ -236,7 +237,7 @@ def localnet(tmp_path):
     def make(**kw):
         net = Localnet(tmp_path / f"net{len(nets)}", **kw)
         nets.append(net)
-        _live_nodes.extend(net.nodes)  # for the log tails of a failing test
+        _live_nets.append(net)  # for the log tails of a failing test
         return net
 
     yield make
@@ -244,7 +245,6 @@ def localnet(tmp_path):
     for net in nets:
         died += net.unexpected_exits()
         hung += net.shutdown()
-        for node in net.nodes:
-            _live_nodes.remove(node)
+        _live_nets.remove(net)
     assert not died, "basd exited unasked:\n" + "\n".join(died)
     assert not hung, f"basd did not exit on SIGTERM: {hung}"

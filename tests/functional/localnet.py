@@ -4,7 +4,8 @@ processes on 127.0.0.1, set up by `basd localnet` (DESIGN.md sections 5-6, docs/
 - Localnet: the homes of N validators (`basd localnet`), their genesis adjusted before the
   first start (short idle interval, test members whose keys the test holds), optionally every
   p2p dial routed through a NetProxy (netproxy.py); start, stop, kill -9 and restart nodes;
-  compare their chains.
+  compare their chains. Nodes outside the validator set (`basd init`: observers the validators
+  admit, or strangers they refuse) can be added before the validators start.
 - Txs signed here, in plain Python: BIP340 (as in BIP340's reference code, with a table of
   multiples of G for speed), the protobuf bytes of TxBody/SignedTx written by hand in
   canonical form (docs/encoding.md). The test members' secret keys are
@@ -319,6 +320,7 @@ class LocalNode:
         self.p2p = entry["p2p"]
         self.p2p_port = int(self.p2p.rsplit(":", 1)[1])
         self.key = entry["key"]
+        self.observer = entry.get("observer", False)  # a non-validator the validators admit
         self.url = f"http://{self.rpc}"
         self.log_path = self.home / "basd.log"
         self.proc = None
@@ -517,7 +519,9 @@ def free_base_port(count):
 
 class Localnet:
     """N validators made by `basd localnet` in `directory`. Before the first start the genesis
-    may be adjusted (every home gets the same bytes) and p2p routed through a NetProxy."""
+    may be adjusted (every home gets the same bytes), p2p routed through a NetProxy, and nodes
+    outside the validator set added (add_node). `nodes` are the validators; `all_nodes()` adds
+    the others."""
 
     def __init__(self, directory, nodes=4, voting_period=3600, idle_block_interval_s=1,
                  test_members=0, proxy=None, rate_limit_per_s=100000, params=None):
@@ -529,17 +533,60 @@ class Localnet:
                              capture_output=True, text=True, timeout=120)
         assert out.returncode == 0, f"basd localnet: {out.returncode}\n{out.stderr}"
         self.nodes = [LocalNode(i, e) for i, e in enumerate(json.loads(out.stdout))]
+        self.extra_nodes = []  # add_node's
         self.keys_dir = self.dir / "keys"
         self.members = [(f"load-{i}", SchnorrKey.named(f"load-{i}")) for i in range(test_members)]
         self.proxy = proxy
         self._edit_genesis(idle_block_interval_s, params or {})
+        self.rate_limit_per_s = rate_limit_per_s
         for node in self.nodes:
-            text = node.config_path().read_text()
-            text = set_toml_key(text, "rpc", "rate_limit_per_s", f"{float(rate_limit_per_s)}")
-            text = set_toml_key(text, "rpc", "wait_timeout_ms", "20000")
-            node.config_path().write_text(text)
+            self._set_rpc_limits(node)
         if proxy is not None:
             self._route_through(proxy)
+
+    def _set_rpc_limits(self, node):
+        text = node.config_path().read_text()
+        text = set_toml_key(text, "rpc", "rate_limit_per_s", f"{float(self.rate_limit_per_s)}")
+        text = set_toml_key(text, "rpc", "wait_timeout_ms", "20000")
+        node.config_path().write_text(text)
+
+    def add_node(self, name, observer):
+        """A node outside the validator set, in DIR/name: its own key and config (`basd init`),
+        this network's genesis, every validator as a persistent peer (directly, not through a
+        proxy). An observer's key goes into every validator's `p2p.observers`, so they admit
+        it; a stranger's does not. Call before the validators start (they read their config
+        then). Returns the LocalNode, not started; shutdown() and unexpected_exits() cover it."""
+        home = self.dir / name
+        used = {n.p2p_port for n in self.all_nodes()} | {int(n.rpc.rsplit(":", 1)[1])
+                                                         for n in self.all_nodes()}
+        while True:
+            base = free_base_port(2)
+            if not {base, base + 1} & used:
+                break
+        rpc, p2p = f"{HOST}:{base}", f"{HOST}:{base + 1}"
+        out = subprocess.run([BASD_BIN, "init", "--home", str(home), "--moniker", name,
+                              "--rpc", rpc], capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, f"basd init: {out.returncode}\n{out.stderr}"
+        key = re.search(r"node key ([0-9a-f]{64})", out.stdout).group(1)
+        shutil.copyfile(self.nodes[0].home / "genesis.json", home / "genesis.json")
+        node = LocalNode(len(self.all_nodes()), {"name": name, "home": str(home), "rpc": rpc,
+                                                 "p2p": p2p, "key": key, "observer": observer})
+        text = set_toml_key(node.config_path().read_text(), "p2p", "listen", json.dumps(p2p))
+        text = set_toml_key(text, "p2p", "persistent_peers",
+                            toml_strings(f"{v.key}@{v.p2p}" for v in self.nodes))
+        node.config_path().write_text(text)
+        self._set_rpc_limits(node)
+        if observer:
+            for v in self.nodes:
+                text = v.config_path().read_text()
+                observers = tomllib.loads(text).get("p2p", {}).get("observers", [])
+                text = set_toml_key(text, "p2p", "observers", toml_strings(observers + [key]))
+                v.config_path().write_text(text)
+        self.extra_nodes.append(node)
+        return node
+
+    def all_nodes(self):
+        return self.nodes + self.extra_nodes
 
     def _edit_genesis(self, idle_block_interval_s, params):
         genesis = json.loads(self.nodes[0].home.joinpath("genesis.json").read_text())
@@ -581,11 +628,11 @@ class Localnet:
         """Stops every running node: SIGTERM, then (with its stacks dumped) SIGKILL after 15 s.
         Never raises; returns the nodes that had to be killed, with their stack files."""
         hung = []
-        for node in self.nodes:
+        for node in self.all_nodes():
             if node.running:
                 node.expect_exit = True
                 node.proc.send_signal(signal.SIGTERM)
-        for node in self.nodes:
+        for node in self.all_nodes():
             if node.proc is not None:
                 try:
                     node.proc.wait(timeout=15)
@@ -601,16 +648,17 @@ class Localnet:
         """Nodes whose process ended without the test stopping or killing it, with the
         backtrace of a crash."""
         return [f"{n.name} exited with {n.proc.returncode}\n{n.crash_report()}"
-                for n in self.nodes
+                for n in self.all_nodes()
                 if n.proc is not None and not n.expect_exit and n.proc.poll() is not None]
 
     def peer_misbehaviour(self):
-        """The warn-level disconnects of a validator of this network logged by any node:
-        docs/p2p.md logs peer misbehaviour at warn, and an honest validator never misbehaves
+        """The warn-level disconnects of a validator or observer of this network logged by any
+        of them: docs/p2p.md logs peer misbehaviour at warn, and an honest node never misbehaves
         (a burst "should not cost a validator its connection")."""
-        prefixes = {n.key[:16]: n.name for n in self.nodes}
+        honest = self.nodes + [n for n in self.extra_nodes if n.observer]
+        prefixes = {n.key[:16]: n.name for n in honest}
         found = []
-        for n in self.nodes:
+        for n in honest:
             for line in n.log_text().splitlines():
                 m = re.search(r"\[warning\] p2p \w+: disconnected ([0-9a-f]{16}): (P2P_\w+)", line)
                 if m and m.group(1) in prefixes:
@@ -674,7 +722,7 @@ class Localnet:
 
     def describe(self, nodes=None):
         out = []
-        for n in nodes or self.nodes:
+        for n in nodes or self.all_nodes():
             state = ("running" if n.running else "never started" if n.proc is None
                      else f"exited with {n.proc.returncode}")
             out.append(f"--- {n.name} ({state}; log {n.log_path})\n{n.log_tail(15)}")

@@ -13,6 +13,9 @@ deadline:
 - two of four down, or a 2|2 partition (netproxy.py): no progress and no fork; one back, or
   healed: progress;
 - a node started after 200 blocks syncs from genesis to the same chain;
+- an observer (a fifth node, no validator, in the validators' p2p.observers) follows the chain,
+  serves the API with proofs, gets a tx sent to it committed and never signs; the same node
+  not listed as an observer is refused and stays at height 0;
 - a TLS client with an unknown key, a forged hello, garbage and oversized frames are cut off
   and the node goes on;
 - a rolling restart of all four under load loses nothing.
@@ -345,6 +348,66 @@ def test_late_node_syncs_200_blocks_from_genesis(localnet):
     assert len(txs) >= len(load.acks) + 1
     net.wait_signed_by(n3.key, height, n0, timeout=60)  # and it validates
     net.assert_peers_behaved()
+
+
+# ------------------------------------------------------------------ observers
+
+def test_observer_follows_serves_and_forwards_txs_but_never_signs(localnet):
+    """A fifth node whose key is no validator's, in every validator's p2p.observers, with the
+    validators as its persistent peers (docs/network.md); and a sixth set up the same way but
+    not listed, which the validators must refuse (P2P_UNAUTHORIZED)."""
+    net = localnet(test_members=LOAD_MEMBERS)
+    observer = net.add_node("observer", observer=True)
+    stranger = net.add_node("stranger", observer=False)
+    net.start()
+    observer.start()
+    stranger.start()
+    n0, n1, n2, n3 = net.nodes
+    validators = {chain.b64(v["key"]).hex() for v in n0.get_json("/v1/validators")["validators"]}
+    assert validators == {n.key for n in net.nodes}
+    assert observer.key not in validators and stranger.key not in validators
+    everyone = net.nodes + [observer]
+
+    # It follows: level with the validators within a few seconds of each height, the same
+    # block hash at every height it has.
+    net.wait_height(3, nodes=everyone, timeout=30)
+    top = max(n.height() for n in net.nodes)
+    net.wait_height(top, nodes=[observer], timeout=10)
+    net.assert_same_chain(everyone)
+
+    # It serves the API: its status, and a tx committed through a validator, with the proof
+    # (tx leaf in the header, header hash, commit of > 2/3 of the power) checked by bas.
+    status = observer.status()
+    assert (status["chain_id"], status["node_key"]) == (CHAIN_ID, observer.key)
+    assert status["height"] >= top
+    proposal = net.propose(n0)
+    net.wait_tx(proposal, nodes=[observer], timeout=10)
+    assert observer.tx(proposal)["block_hash"] == n0.tx(proposal)["block_hash"]
+    net.bas(observer, "verify-vote", proposal)
+
+    # A tx sent to the observer only is forwarded to the validators and committed.
+    tx_id, r = vote_once(net, observer, 1, proposal, wait=True)
+    assert r.status_code == 200, r.text
+    placed = net.wait_tx(tx_id, nodes=everyone, timeout=30)
+    assert set(placed.values()) == {(r.json()["height"], r.json()["index"])}, placed
+    net.bas(n2, "verify-vote", tx_id)
+
+    # It never signs: every commit on the observer's copy of the chain, stored commits and
+    # last_commits alike, checked block by block, is by validators only.
+    net.wait_progress(2, nodes=everyone, timeout=30)
+    top = net.assert_same_chain(everyone)
+    height, txs, signers = net.check_commits(observer)
+    assert height >= top and tx_id in txs
+    signed = set().union(*signers.values())
+    assert signed <= validators and observer.key not in signed, signed - validators
+
+    # The stranger got nothing: every validator refused its key, and it is still at height 0.
+    assert stranger.height() == 0, "a node in no validator's observers got blocks"
+    refusal = f"disconnected {stranger.key[:16]}: P2P_UNAUTHORIZED"
+    for n in net.nodes:
+        assert refusal in n.log_text(), f"{n.name} logged no refusal of the stranger"
+        assert f"{observer.key[:16]}: P2P_UNAUTHORIZED" not in n.log_text()
+    net.assert_peers_behaved()  # no validator or observer cut another off
 
 
 # ------------------------------------------------------------------ hostile p2p clients

@@ -219,6 +219,8 @@ boost::system::error_code ManualPeer::Hellos(TlsRole my_role, HelloFault fault) 
     case HelloFault::kNotHello:
       mine = Tx("not a hello");
       break;
+    case HelloFault::kGarbage:
+      return WriteRaw(std::string("\0\0\0\5", 4) + std::string(5, '\xff'));
   }
   return WriteMessage(mine);
 }

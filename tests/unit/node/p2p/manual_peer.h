@@ -91,6 +91,7 @@ enum class HelloFault {
   kReflect,           // sends the transport's own hello back
   kBadVersion,        // version 2
   kNotHello,          // a tx frame first
+  kGarbage,           // a first frame that does not parse as a P2pMessage
 };
 
 class ManualPeer {

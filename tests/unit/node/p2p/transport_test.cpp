@@ -206,6 +206,7 @@ TEST(P2pTransportTest, BadHellosAndUnknownKeysAreRefused) {
       {"the node's own hello reflected", HelloFault::kReflect, true, "P2P_BAD_SIGNATURE"},
       {"another protocol version", HelloFault::kBadVersion, true, "P2P_BAD_HELLO"},
       {"a tx before the hello", HelloFault::kNotHello, true, "P2P_BAD_HELLO"},
+      {"a first frame that does not parse", HelloFault::kGarbage, true, "P2P_BAD_FRAME"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -295,6 +296,102 @@ TEST(P2pTransportTest, InboundConnectionsOverTheLimitAreClosedAtAccept) {
   allow.Add(later.pub());
   ASSERT_FALSE(later.Connect(a.transport->port()));
   EXPECT_TRUE(WaitFor([&] { return a.events.Connected(later.pub()); }));
+}
+
+uint64_t PendingRefused(const TestNode& n) { return n.transport->counters().pending_refused; }
+
+// Sockets that never start TLS hold a pending slot until the handshake deadline; one over the
+// limit (per address, or in all; everything here comes from 127.0.0.1) is closed at accept,
+// before any pending one has timed out, and so is an honest peer while the limit is reached.
+// Once the silent ones time out, peers are accepted again.
+TEST(P2pTransportTest, InboundHandshakesOverThePendingLimitAreClosedAtAccept) {
+  struct Case {
+    const char* name;
+    size_t per_ip;
+    size_t in_all;
+  };
+  const Case cases[] = {{"per address", 3, 10}, {"in all", 10, 3}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    TestNode a;
+    AllowList allow;
+    TransportConfig config = TestConfig();
+    config.max_pending_per_ip = c.per_ip;
+    config.max_pending_inbound = c.in_all;
+    config.handshake_timeout = 2s;
+    ASSERT_TRUE(a.Start(config, allow.Predicate()).ok());
+    const size_t limit = std::min(c.per_ip, c.in_all);
+    std::vector<std::unique_ptr<ManualPeer>> silent;
+    for (size_t i = 0; i < limit; ++i) {
+      silent.push_back(std::make_unique<ManualPeer>());
+      ASSERT_FALSE(silent.back()->ConnectTcp(a.transport->port()));
+    }
+    ASSERT_TRUE(WaitFor([&] { return a.transport->counters().accepted == limit; }));
+
+    ManualPeer over;
+    ASSERT_FALSE(over.ConnectTcp(a.transport->port()));
+    EXPECT_TRUE(over.ReadUntilClosed(/*raw_tcp=*/true));
+    EXPECT_EQ(PendingRefused(a), 1u);
+    EXPECT_EQ(a.Disconnects("P2P_TOO_MANY_PENDING"), 1u);
+    EXPECT_EQ(a.Disconnects("P2P_HANDSHAKE_TIMEOUT"), 0u) << "closed at accept, not by a timeout";
+    ManualPeer honest;
+    allow.Add(honest.pub());
+    EXPECT_TRUE(honest.Connect(a.transport->port()));
+    EXPECT_EQ(PendingRefused(a), 2u);
+    EXPECT_EQ(a.events.Connects(honest.pub()), 0);
+
+    EXPECT_TRUE(WaitFor([&] { return a.Disconnects("P2P_HANDSHAKE_TIMEOUT") == limit; }));
+    ManualPeer later;
+    allow.Add(later.pub());
+    ASSERT_FALSE(later.Connect(a.transport->port()));
+    EXPECT_TRUE(WaitFor([&] { return a.events.Connected(later.pub()); }));
+    EXPECT_EQ(PendingRefused(a), 2u);
+  }
+}
+
+// A pending slot is held only until the handshake ends: peers that authenticate, are refused
+// or hang up during TLS give theirs back, so many authenticated peers from one address do not
+// stop the next handshake from it.
+TEST(P2pTransportTest, HandshakesThatEndGiveTheirPendingSlotBack) {
+  TestNode a;
+  AllowList allow;
+  TransportConfig config = TestConfig();
+  config.max_pending_per_ip = 2;
+  ASSERT_TRUE(a.Start(config, allow.Predicate()).ok());
+
+  std::vector<std::unique_ptr<ManualPeer>> authenticated;
+  for (int i = 0; i < 4; ++i) {
+    authenticated.push_back(std::make_unique<ManualPeer>());
+    allow.Add(authenticated.back()->pub());
+    ASSERT_FALSE(authenticated.back()->Connect(a.transport->port())) << i;
+    ASSERT_TRUE(WaitFor([&] { return a.events.Connected(authenticated.back()->pub()); })) << i;
+  }
+  for (uint64_t i = 1; i <= 3; ++i) {
+    ManualPeer unknown;  // not in the allow list
+    ASSERT_FALSE(unknown.Connect(a.transport->port()));
+    ASSERT_TRUE(WaitFor([&] { return a.Disconnects("P2P_UNAUTHORIZED") == i; }));
+  }
+  for (uint64_t i = 1; i <= 3; ++i) {
+    ManualPeer quitter;
+    const uint64_t accepted = a.transport->counters().accepted;
+    ASSERT_FALSE(quitter.ConnectTcp(a.transport->port()));
+    ASSERT_TRUE(WaitFor([&] { return a.transport->counters().accepted == accepted + 1; }));
+    quitter.Close();  // during the TLS handshake
+    ASSERT_TRUE(WaitFor([&] { return a.Disconnects("P2P_TLS_FAILED") == i; }));
+  }
+  EXPECT_EQ(PendingRefused(a), 0u);
+
+  // Both slots are free: two silent sockets are accepted, a third is not.
+  const uint64_t accepted = a.transport->counters().accepted;
+  ManualPeer silent1, silent2, over;
+  ASSERT_FALSE(silent1.ConnectTcp(a.transport->port()));
+  ASSERT_FALSE(silent2.ConnectTcp(a.transport->port()));
+  ASSERT_TRUE(WaitFor([&] { return a.transport->counters().accepted == accepted + 2; }));
+  EXPECT_EQ(PendingRefused(a), 0u);
+  ASSERT_FALSE(over.ConnectTcp(a.transport->port()));
+  EXPECT_TRUE(over.ReadUntilClosed(/*raw_tcp=*/true));
+  EXPECT_EQ(PendingRefused(a), 1u);
+  EXPECT_EQ(a.transport->Peers().size(), 4u);
 }
 
 TEST(P2pTransportTest, MisbehavingPeerIsDisconnectedAndTheNodeGoesOn) {
