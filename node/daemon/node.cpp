@@ -175,9 +175,7 @@ Status Node::Start() {
         case bas::v1::P2pMessage::kTx:
           // Admission verifies the signature here, on the io thread; the peer sent it to every
           // validator, so it is not relayed.
-          if (mempool_.Add(msg.tx(), state_).code == mempool::AddCode::kAccepted) {
-            wake_.notify_one();
-          }
+          if (mempool_.Add(msg.tx(), state_).code == mempool::AddCode::kAccepted) TxAdmitted();
           break;
         case bas::v1::P2pMessage::kProposal:
           Post(PeerProposal{msg.proposal(), from});
@@ -233,7 +231,7 @@ mempool::AddResult Node::SubmitTx(std::string_view bytes) {
       msg.set_tx(std::string(bytes));
       (void)transport_->Broadcast(msg);  // a full peer queue drops it: the peer's loss only
     }
-    wake_.notify_one();
+    TxAdmitted();
   }
   return r;
 }
@@ -302,6 +300,12 @@ void Node::RefreshAllowedPeers() {
   if (changed && transport_) transport_->RecheckPeers();
 }
 
+void Node::TxAdmitted() {
+  if (!waiting_for_txs_.load()) return;
+  std::lock_guard lock(mu_);  // the consensus thread is waiting (or has just woken)
+  wake_.notify_one();
+}
+
 void Node::Post(Event event) {
   {
     std::lock_guard lock(mu_);
@@ -336,8 +340,11 @@ void Node::Run() {
       if (events_.empty()) {
         auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(kTickMs);
         if (!timers_.empty()) until = std::min(until, timers_.begin()->first);
-        // Txs wake the thread too (SubmitTx), so a height can start at once.
+        // Txs wake the thread too (TxAdmitted) when no height runs, so one can start at once.
+        // (A tx admitted just before the flag is set waits for the next tick at most.)
+        waiting_for_txs_.store(core_height_ != store_->head().height + 1);
         wake_.wait_until(lock, until);
+        waiting_for_txs_.store(false);
         if (stopping_) break;
       }
       events.swap(events_);

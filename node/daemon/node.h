@@ -163,6 +163,8 @@ class Node {
        consensus::TimeoutParams timeouts, std::optional<consensus::SafetyRecord> persisted);
   void Run();
   void Post(Event event);
+  // A tx entered the mempool: starts a height if the consensus thread waits for one.
+  void TxAdmitted();
   void Handle(Event& event);
   // Carries out the core's effects (and the effects of the answers they need) in order.
   void Apply(Result<consensus::Effects> effects);
@@ -216,6 +218,10 @@ class Node {
 
   std::mutex mu_;
   std::condition_variable wake_;  // the consensus thread: events, txs or stopping
+  // Set (under mu_) while the consensus thread waits with no height running: only then does
+  // an admitted tx wake it (TxAdmitted). During a height a tx changes nothing for consensus,
+  // and a wake-up per tx cost a context switch per tx on every validator.
+  std::atomic<bool> waiting_for_txs_{false};
   std::deque<Event> events_;
   bool stopping_ = false;
   bool network_ahead_ = false;  // a peer is past our height: ask for blocks
