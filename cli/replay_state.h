@@ -39,7 +39,8 @@ class ReplayState final : public governance::KvReader {
   void Scan(std::string_view prefix,
             const std::function<bool(std::string_view, std::string_view)>& fn) const override;
 
-  // Applies a block's writes in one batch. Errors: "STORAGE_ERROR".
+  // Applies a block's writes in one batch, leaving out the entries execution never reads
+  // (governance::ReadByExecution: the vote history). Errors: "STORAGE_ERROR".
   Status Apply(const governance::WriteSet& writes);
 
   // Moves what the memtables hold into table files and frees them: once the replay is over,

@@ -89,6 +89,7 @@ inline std::string VoteHistory(uint64_t seq, uint64_t height, uint32_t tx_in_blo
   return Key("vh", Be64(seq), Be64(height) + Be32(tx_in_block));
 }
 inline std::string VoteHistoryPrefix(uint64_t seq) { return Key("vh", Be64(seq), ""); }
+inline std::string_view VoteHistoryPrefixAll() { return "vh/"; }
 // Open proposals by end time, then acceptance sequence -> proposal id.
 inline std::string PendingClose(int64_t end, uint64_t seq) {
   return Key("pe", Be64(static_cast<uint64_t>(end)), Be64(seq));

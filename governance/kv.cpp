@@ -1,5 +1,7 @@
 #include "governance/kv.h"
 
+#include "governance/keys.h"
+
 namespace bas::governance {
 namespace {
 
@@ -10,6 +12,10 @@ void AppendU32(crypto::Sha256& sha, size_t n) {
 }
 
 }  // namespace
+
+bool ReadByExecution(std::string_view key) {
+  return !key.starts_with(keys::VoteHistoryPrefixAll());
+}
 
 std::optional<std::string> MemoryKv::Get(std::string_view key) const {
   auto it = data_.find(key);

@@ -42,6 +42,12 @@ class MemoryKv final : public KvReader {
   std::map<std::string, std::string, std::less<>> data_;
 };
 
+// Whether executing txs and blocks may read key. False only for the vote history ("vh/": every
+// vote cast, in order), which the API's queries read but the rules never do. A replay that
+// only re-executes (the auditor) may leave those entries out of its state: a rule that came to
+// read them would see them missing and the replay would report a discrepancy, never pass one.
+bool ReadByExecution(std::string_view key);
+
 // Hash of a write set, over its canonical encoding (docs/encoding.md): for each entry in key
 // order, u32be(len key) || key || 0x00 for a deletion, or 0x01 || u32be(len value) || value.
 crypto::Hash32 WriteSetHash(const WriteSet& writes);
