@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <utility>
 
 #include "node/chain/commit.h"
 #include "node/chain/encoding.h"
@@ -478,7 +479,7 @@ Status Core::Line36(Effects& out, bool& fired) {
       step_ = Step::kPrecommit;                                      // line 41
       return status;
     }
-    return Persist(nullptr);
+    return Persist(std::nullopt);
   }
   return Status::Ok();
 }
@@ -535,8 +536,7 @@ Status Core::Propose(std::shared_ptr<const bas::v1::Block> block, int32_t valid_
   if (!self_ || !MaySign({height_, round_, Step::kPropose})) return Status::Ok();
   auto proposal = std::make_shared<const bas::v1::ConsensusProposal>(
       SignProposal(key_, chain_id_, height_, round_, valid_round, *block));
-  const SignedMessage message = *proposal;
-  if (Status status = Persist(&message); !status.ok()) return status;
+  if (Status status = Persist(*proposal); !status.ok()) return status;
   out.push_back(BroadcastProposal{*proposal});
   AddProposal(proposal, HashOf(*block), Validity::kValid, out);
   return Status::Ok();
@@ -544,9 +544,8 @@ Status Core::Propose(std::shared_ptr<const bas::v1::Block> block, int32_t valid_
 
 Status Core::Vote(bas::v1::VoteType type, std::string_view block_hash, Effects& out) {
   if (!self_ || !MaySign({height_, round_, StepOf(type)})) return Status::Ok();
-  const SignedMessage message = chain::SignVote(key_, chain_id_, type, height_, round_, block_hash);
-  if (Status status = Persist(&message); !status.ok()) return status;
-  const auto& vote = std::get<bas::v1::ConsensusVote>(message);
+  bas::v1::ConsensusVote vote = chain::SignVote(key_, chain_id_, type, height_, round_, block_hash);
+  if (Status status = Persist(vote); !status.ok()) return status;
   out.push_back(BroadcastVote{vote});
   AddVote(vote, *self_);
   return Status::Ok();
@@ -558,22 +557,37 @@ bool Core::MaySign(const Position& position) const {
   return record_->signed_messages.empty() || PositionOf(record_->signed_messages.back()) < position;
 }
 
-Status Core::Persist(const SignedMessage* signed_now) {
+Status Core::Persist(std::optional<SignedMessage> signed_now) {
   // Only a validator signs, and never below the record's height: nothing else needs saving.
   if (!self_ || (record_ && record_->height > height_)) return Status::Ok();
-  SafetyRecord record;
-  record.height = height_;
-  if (record_ && record_->height == height_) record.signed_messages = record_->signed_messages;
-  if (signed_now != nullptr) record.signed_messages.push_back(*signed_now);
-  record.locked_round = locked_round_;
-  record.locked_block = locked_block_;
-  record.valid_round = valid_round_;
-  record.valid_block = valid_block_;
+  // The record changes in place: a copy would copy every message signed at the height (the
+  // proposal with its block) at each save. If the save fails it is put back as it was, so that
+  // nothing it did not cover leaves (OwnMessages) and MaySign still answers from the stored one.
+  const bool new_height = !record_ || record_->height != height_;
+  std::optional<SafetyRecord> replaced;  // an earlier height's record (or none), moved out
+  if (new_height) replaced = std::exchange(record_, SafetyRecord{.height = height_});
+  SafetyRecord& record = *record_;
+  const int32_t locked_round = std::exchange(record.locked_round, locked_round_);
+  std::shared_ptr<const bas::v1::Block> locked_block =
+      std::exchange(record.locked_block, locked_block_);
+  const int32_t valid_round = std::exchange(record.valid_round, valid_round_);
+  std::shared_ptr<const bas::v1::Block> valid_block =
+      std::exchange(record.valid_block, valid_block_);
+  const bool appended = signed_now.has_value();
+  if (appended) record.signed_messages.push_back(std::move(*signed_now));
   if (Status status = store_->Save(record); !status.ok()) {
+    if (new_height) {
+      record_ = std::move(replaced);
+    } else {
+      if (appended) record.signed_messages.pop_back();
+      record.locked_round = locked_round;
+      record.locked_block = std::move(locked_block);
+      record.valid_round = valid_round;
+      record.valid_block = std::move(valid_block);
+    }
     halted_ = true;
     return Refuse("PERSIST_FAILED", status.code() + ": " + status.message());
   }
-  record_ = std::move(record);
   return Status::Ok();
 }
 

@@ -235,7 +235,9 @@ class Core {
   Status StartRound(uint32_t round, Effects& out);
   Status Propose(std::shared_ptr<const bas::v1::Block> block, int32_t valid_round, Effects& out);
   Status Vote(bas::v1::VoteType type, std::string_view block_hash, Effects& out);
-  Status Persist(const SignedMessage* signed_now);
+  // Saves the record of the current height with signed_now (if any) appended and the lock and
+  // valid value as they are now; on failure halts and leaves record_ as it was.
+  Status Persist(std::optional<SignedMessage> signed_now);
   bool MaySign(const Position& position) const;
   void Schedule(Step step, Effects& out);
 

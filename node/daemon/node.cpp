@@ -19,7 +19,6 @@ namespace bas::node::daemon {
 namespace {
 
 constexpr size_t kMaxRefusedRemembered = 10000;
-constexpr std::string_view kSafetyRecordKey = "safety_record";
 constexpr uint32_t kDefaultTimeoutProposeMs = 3000;
 constexpr uint32_t kDefaultTimeoutVoteMs = 1000;
 constexpr uint32_t kDefaultTimeoutDeltaMs = 500;
@@ -45,16 +44,16 @@ int64_t SystemClock::NowMillis() const {
       .count();
 }
 
-// Persists the core's SafetyRecord in the store's consensus column family (a synced write).
-class Node::SafetyStoreOnChainStore final : public consensus::SafetyStore {
+// Persists the core's SafetyRecord in the store's consensus column family: the record and the
+// blocks it refers to, each block once, one synced WriteBatch per save.
+class Node::SafetyStoreOnChainStore final : public consensus::KeyValueSafetyStore {
  public:
-  explicit SafetyStoreOnChainStore(storage::ChainStore& store) : store_(store) {}
-  Status Save(const consensus::SafetyRecord& record) override {
-    return store_.PutConsensus(kSafetyRecordKey, consensus::EncodeSafetyRecord(record));
-  }
-
- private:
-  storage::ChainStore& store_;
+  explicit SafetyStoreOnChainStore(storage::ChainStore& store)
+      : KeyValueSafetyStore(
+            store.ConsensusKeys(consensus::kSafetyBlockKeyPrefix),
+            [&store](const KeyValues& puts, const std::vector<std::string>& deletes) {
+              return store.WriteConsensus(puts, deletes);
+            }) {}
 };
 
 // Serves block sync from the store (ChainStore reads are safe against the committing thread).
@@ -142,14 +141,11 @@ Result<std::unique_ptr<Node>> Node::Open(const NodeConfig& config, const bas::v1
       return Error{"GENESIS_MISMATCH", "the data directory holds another chain's genesis"};
     }
   }
-  std::optional<consensus::SafetyRecord> persisted;
-  if (auto bytes = (*store)->GetConsensus(kSafetyRecordKey)) {
-    auto record = consensus::DecodeSafetyRecord(*bytes);
-    if (!record.ok()) return record.error();
-    persisted = std::move(*record);
-  }
+  auto persisted = consensus::LoadSafetyRecord(
+      [&](std::string_view key) { return (*store)->GetConsensus(key); });
+  if (!persisted.ok()) return persisted.error();
   return std::unique_ptr<Node>(new Node(config, genesis, node_key, std::move(clock),
-                                        std::move(*store), *timeouts, std::move(persisted)));
+                                        std::move(*store), *timeouts, std::move(*persisted)));
 }
 
 Status Node::Start() {

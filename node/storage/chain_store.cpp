@@ -262,16 +262,31 @@ std::unique_ptr<StateSnapshot> ChainStore::Snapshot() const {
   return std::unique_ptr<StateSnapshot>(new StateSnapshot(db_.get(), state_, snap, height));
 }
 
-Status ChainStore::PutConsensus(std::string_view key, std::string_view value) {
+Status ChainStore::WriteConsensus(const std::vector<std::pair<std::string, std::string>>& puts,
+                                  const std::vector<std::string>& deletes) {
+  rocksdb::WriteBatch batch;
+  for (const auto& [key, value] : puts) batch.Put(consensus_, key, value);
+  for (const std::string& key : deletes) batch.Delete(consensus_, key);
   rocksdb::WriteOptions wo;
   wo.sync = true;
-  rocksdb::Status s = db_->Put(wo, consensus_, ToSlice(key), ToSlice(value));
+  rocksdb::Status s = db_->Write(wo, &batch);
   if (!s.ok()) return StorageError(s);
   return Status::Ok();
 }
 
 std::optional<std::string> ChainStore::GetConsensus(std::string_view key) const {
   return Read(consensus_, key);
+}
+
+std::vector<std::string> ChainStore::ConsensusKeys(std::string_view prefix) const {
+  std::vector<std::string> keys;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), consensus_));
+  for (it->Seek(ToSlice(prefix)); it->Valid() && it->key().starts_with(ToSlice(prefix));
+       it->Next()) {
+    keys.push_back(it->key().ToString());
+  }
+  if (!it->status().ok()) std::abort();  // as Read: the store is unusable
+  return keys;
 }
 
 }  // namespace bas::node::storage

@@ -16,6 +16,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "bas/v1/chain.pb.h"
 #include "bas/v1/genesis.pb.h"
@@ -102,9 +104,16 @@ class ChainStore {
   // One key of the latest committed state, without a snapshot.
   std::optional<std::string> ReadState(std::string_view key) const { return Read(state_, key); }
 
-  // Consensus persistence: a synced write, durable before it returns.
-  Status PutConsensus(std::string_view key, std::string_view value);
+  // Consensus persistence (the validator's safety record, node/consensus/safety_record.h).
+  // Writes puts, then deletes, in the "consensus" column family as one synced WriteBatch: after
+  // a crash at any moment the store holds all of it or none of it, and it is durable when Ok
+  // returns (a key both put and deleted ends deleted). Errors: "STORAGE_ERROR", with nothing
+  // written.
+  Status WriteConsensus(const std::vector<std::pair<std::string, std::string>>& puts,
+                        const std::vector<std::string>& deletes);
   std::optional<std::string> GetConsensus(std::string_view key) const;
+  // The keys in the "consensus" column family that start with prefix, in bytewise order.
+  std::vector<std::string> ConsensusKeys(std::string_view prefix) const;
 
  private:
   ChainStore() = default;

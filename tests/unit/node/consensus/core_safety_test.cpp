@@ -1,10 +1,15 @@
 // The consensus core's safety machinery: evidence of equivocation, the persistence contract
 // (persist before send, resume after a restart, never two different votes for one height,
-// round and step), and the refusal of malformed or foreign input.
+// round and step; once with the node's store on a real ChainStore), and the refusal of
+// malformed or foreign input.
+#include <filesystem>
+
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "node/chain/commit.h"
 #include "node/consensus/core.h"
+#include "node/storage/chain_store.h"
 #include "tests/unit/node/consensus/fixture.h"
 
 namespace bas::node::consensus {
@@ -116,6 +121,46 @@ TEST(SafetyPersistenceTest, FailedSaveSendsNothingAndHalts) {
   EXPECT_FALSE(store.record.has_value());
   EXPECT_EQ(ErrorCode(core.OnVote(h.Prevote(Others(self)[0], 0, ""))), "HALTED");
   EXPECT_EQ(ErrorCode(core.StartHeight(h.height() + 1, h.set())), "HALTED");
+}
+
+// A save that fails later on leaves the core's record as last saved: the message it would have
+// covered is not among the messages the driver re-gossips (OwnMessages), at the same height as
+// at a new one.
+TEST(SafetyPersistenceTest, FailedSaveLeavesTheRecordAsLastSaved) {
+  Height h(4);
+  const bas::v1::Block a = h.Block("A");
+  const std::string hash = Height::Hash(a);
+  const size_t self = h.NonProposer({0});
+  for (const bool new_height : {false, true}) {
+    SCOPED_TRACE(new_height ? "at a new height" : "at the same height");
+    MemoryStore store;
+    Core core = h.MakeCore(self, store);
+    Ok(core.StartHeight(h.height(), h.set()));
+    Ok(core.OnProposal(h.Proposal(0, a)));
+    const auto prevote = Of<BroadcastVote>(Ok(core.OnBlockValid(hash, true))).at(0).vote;
+    Result<Effects> r = Effects{};
+    if (new_height) {
+      Height next(4, h.height() + 1);
+      Ok(core.StartHeight(next.height(), next.set()));
+      store.fail_next = true;
+      r = core.OnTimeout({next.height(), 0, Step::kPropose});  // would prevote nil
+      EXPECT_TRUE(core.OwnMessages().empty());
+    } else {
+      Ok(core.OnVote(h.Prevote(Others(self)[0], 0, hash)));
+      store.fail_next = true;
+      r = core.OnVote(h.Prevote(Others(self)[1], 0, hash));  // would lock and precommit
+      const auto own = core.OwnMessages();
+      ASSERT_EQ(own.size(), 1u);
+      EXPECT_EQ(std::get<bas::v1::ConsensusVote>(own[0]).SerializeAsString(),
+                prevote.SerializeAsString());
+    }
+    EXPECT_EQ(ErrorCode(r), "PERSIST_FAILED");
+    EXPECT_TRUE(core.halted());
+    ASSERT_TRUE(store.record.has_value());
+    EXPECT_EQ(store.record->height, h.height());
+    EXPECT_EQ(store.record->signed_messages.size(), 1u);
+    EXPECT_EQ(store.record->locked_round, -1);
+  }
 }
 
 TEST(SafetyPersistenceTest, EverySignedMessageIsInTheRecordBeforeItLeaves) {
@@ -231,6 +276,111 @@ TEST(SafetyPersistenceTest, RestartedProposerResendsItsProposal) {
   ASSERT_EQ(proposals.size(), 1u);
   EXPECT_EQ(proposals[0].proposal.SerializeAsString(), sent.SerializeAsString());
   EXPECT_TRUE(Ok(core.OnProposalBlock(h.height(), 0, h.Block("B"))).empty());
+}
+
+// The node's store end to end (what Node::SafetyStoreOnChainStore is, on a real ChainStore): a
+// proposer's height with a full block writes the block once; after a crash the core built from
+// LoadSafetyRecord re-sends exactly what it signed, signs nothing else at those steps, keeps
+// its lock into the next round, and the block goes with the first record of the next height.
+TEST(SafetyPersistenceTest, RestartFromTheChainStoreNeverSignsAgain) {
+  namespace fs = std::filesystem;
+  struct TempDir {
+    fs::path path =
+        fs::path(::testing::TempDir()) / ("bas-safety-restart-" + std::to_string(::getpid()));
+    TempDir() { fs::remove_all(path); }
+    ~TempDir() { fs::remove_all(path); }
+  } dir;
+  // The node's store, with its writes counted.
+  struct CountingStore : KeyValueSafetyStore {
+    explicit CountingStore(storage::ChainStore& db)
+        : KeyValueSafetyStore(db.ConsensusKeys(kSafetyBlockKeyPrefix),
+                              [this, &db](const KeyValues& puts, const auto& deletes) {
+                                ++writes;
+                                for (const auto& [k, v] : puts) bytes += k.size() + v.size();
+                                return db.WriteConsensus(puts, deletes);
+                              }) {}
+    int writes = 0;
+    size_t bytes = 0;
+  };
+  auto open = [&] {
+    auto db = storage::ChainStore::Open(dir.path);
+    EXPECT_TRUE(db.ok());
+    return db.ok() ? std::move(*db) : nullptr;
+  };
+  auto load = [](const storage::ChainStore& db) {
+    return LoadSafetyRecord([&](std::string_view key) { return db.GetConsensus(key); });
+  };
+
+  Height h(4);
+  const size_t self = h.Proposer(0);
+  ASSERT_NE(h.Proposer(1), self);
+  bas::v1::Block a = h.Block("A");
+  for (int i = 0; i < 5000; ++i) *a.add_txs() = std::string(200, static_cast<char>('a' + i % 26));
+  const std::string hash = Height::Hash(a);
+  std::vector<std::string> sent;  // everything signed before the crash, in order
+  {
+    auto db = open();
+    ASSERT_NE(db, nullptr);
+    CountingStore store(*db);
+    Core core(std::string(testing::kChain), testing::TestTimeouts(), h.key(self), &store, {});
+    Ok(core.StartHeight(h.height(), h.set()));
+    Effects e = Ok(core.OnProposalBlock(h.height(), 0, a));
+    for (size_t i : {Others(self)[0], Others(self)[1]}) {
+      const Effects more = Ok(core.OnVote(h.Prevote(i, 0, hash)));
+      e.insert(e.end(), more.begin(), more.end());
+    }
+    for (const auto& p : Of<BroadcastProposal>(e)) sent.push_back(p.proposal.SerializeAsString());
+    for (const auto& v : Of<BroadcastVote>(e)) sent.push_back(v.vote.SerializeAsString());
+    ASSERT_EQ(sent.size(), 3u) << "proposal, prevote, precommit";
+    ASSERT_EQ(core.locked_round(), 0);
+    EXPECT_EQ(store.writes, 3);
+    EXPECT_GT(store.bytes, a.ByteSizeLong());
+    EXPECT_LT(store.bytes, a.ByteSizeLong() + 2048) << "the block once, three small records";
+    EXPECT_EQ(db->ConsensusKeys(kSafetyBlockKeyPrefix),
+              std::vector<std::string>{SafetyBlockKey(hash)});
+  }  // crash
+
+  auto db = open();
+  ASSERT_NE(db, nullptr);
+  auto persisted = load(*db);
+  ASSERT_TRUE(persisted.ok()) << persisted.error().message;
+  ASSERT_TRUE(persisted->has_value());
+  CountingStore store(*db);
+  Core core(std::string(testing::kChain), testing::TestTimeouts(), h.key(self), &store,
+            std::move(*persisted));
+  Effects e = Ok(core.StartHeight(h.height(), h.set()));
+  std::vector<std::string> resent;
+  for (const auto& p : Of<BroadcastProposal>(e)) resent.push_back(p.proposal.SerializeAsString());
+  for (const auto& v : Of<BroadcastVote>(e)) resent.push_back(v.vote.SerializeAsString());
+  EXPECT_EQ(resent, sent);
+  EXPECT_TRUE(Of<RequestBlock>(e).empty());
+  EXPECT_EQ(core.step(), Step::kPrecommit);
+  EXPECT_EQ(core.locked_round(), 0);
+  // Nothing new at the steps it signed, whatever arrives.
+  EXPECT_TRUE(Ok(core.OnProposalBlock(h.height(), 0, h.Block("B"))).empty());
+  e = Ok(core.OnTimeout({h.height(), 0, Step::kPropose}));
+  EXPECT_TRUE(Of<BroadcastVote>(e).empty());
+  e = Ok(core.OnTimeout({h.height(), 0, Step::kPrevote}));
+  EXPECT_TRUE(Of<BroadcastVote>(e).empty());
+  EXPECT_EQ(store.writes, 0);
+  // Round 1: another proposer's block B; the lock on A makes the prevote nil.
+  Ok(core.OnTimeout({h.height(), 0, Step::kPrecommit}));
+  ASSERT_EQ(core.round(), 1u);
+  const bas::v1::Block b = h.Block("B");
+  Ok(core.OnProposal(h.Proposal(1, b)));
+  e = Ok(core.OnBlockValid(Height::Hash(b), true));
+  ASSERT_EQ(Of<BroadcastVote>(e).size(), 1u);
+  EXPECT_EQ(Of<BroadcastVote>(e)[0].vote.block_hash(), "");
+  EXPECT_EQ(store.writes, 1);
+  EXPECT_LT(store.bytes, 2048u) << "A is on disk already; B is not in the record";
+  // The next height's first record no longer refers to A: A is deleted with it.
+  Height next(4, h.height() + 1);
+  Ok(core.StartHeight(next.height(), next.set()));
+  Ok(core.OnTimeout({next.height(), 0, Step::kPropose}));
+  EXPECT_TRUE(db->ConsensusKeys(kSafetyBlockKeyPrefix).empty());
+  auto last = load(*db);
+  ASSERT_TRUE(last.ok() && last->has_value());
+  EXPECT_EQ((*last)->height, next.height());
 }
 
 // A record from a later height (the block store is behind the signer): the core follows the

@@ -194,7 +194,7 @@ TEST(ChainStoreTest, CommittedBlocksSurviveAReopen) {
     ASSERT_TRUE(Commit(*store, c.Produce({p, c.Propose(1)})).ok());
     ASSERT_TRUE(Commit(*store, c.Produce({c.Vote(2, TxIdOf(p)), c.Vote(3, TxIdOf(p))})).ok());
     ASSERT_TRUE(Commit(*store, c.Produce({}, c.Info().time + 3600)).ok());  // closes both
-    ASSERT_TRUE(store->PutConsensus("last-signed", "vote bytes").ok());
+    ASSERT_TRUE(store->WriteConsensus({{"last-signed", "vote bytes"}}, {}).ok());
   }
   auto store = OpenOrDie(dir.path());
   ASSERT_NE(store, nullptr);
@@ -231,6 +231,38 @@ TEST(ChainStoreTest, CommittedBlocksSurviveAReopen) {
   EXPECT_EQ(StateDiff(*snapshot, c.state()), "");
   EXPECT_EQ(store->GetConsensus("last-signed"), "vote bytes");
   EXPECT_FALSE(store->GetConsensus("other").has_value());
+}
+
+// The consensus batch: puts and deletes in one synced write, read back after a reopen, listed
+// by prefix. (That a WriteBatch is all or nothing across a crash is what
+// ChainStoreCrashTest checks for CommitBlock's batches.)
+TEST(ChainStoreTest, ConsensusBatchPutsAndDeletesTogether) {
+  TempDir dir;
+  {
+    auto store = OpenOrDie(dir.path());
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(
+        store->WriteConsensus({{"record", "r1"}, {"block/a", "A"}, {"block/b", "B"}}, {}).ok());
+    // A key both put and deleted in one batch ends deleted; deleting a missing key is no error.
+    ASSERT_TRUE(store
+                    ->WriteConsensus({{"record", "r2"}, {"block/c", "C"}, {"block/d", "D"}},
+                                     {"block/a", "block/d", "block/none"})
+                    .ok());
+    EXPECT_TRUE(store->WriteConsensus({}, {}).ok());
+  }
+  auto store = OpenOrDie(dir.path());
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->GetConsensus("record"), "r2");
+  EXPECT_FALSE(store->GetConsensus("block/a").has_value());
+  EXPECT_EQ(store->GetConsensus("block/b"), "B");
+  EXPECT_EQ(store->GetConsensus("block/c"), "C");
+  EXPECT_FALSE(store->GetConsensus("block/d").has_value());
+  EXPECT_EQ(store->ConsensusKeys("block/"), (std::vector<std::string>{"block/b", "block/c"}));
+  EXPECT_EQ(store->ConsensusKeys(""), (std::vector<std::string>{"block/b", "block/c", "record"}));
+  EXPECT_TRUE(store->ConsensusKeys("blocks").empty());
+  // The consensus column family is its own: other tables do not show through.
+  EXPECT_FALSE(store->GetBlock(1).has_value());
+  EXPECT_FALSE(store->ReadState("record").has_value());
 }
 
 TEST(ChainStoreTest, ValidatorSetChangeIsStoredForHeightPlusTwo) {
@@ -320,7 +352,7 @@ TEST(ChainStoreTest, ReadOnlyOpen) {
   const Status s = Commit(*ro, next);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.code(), "STORAGE_ERROR");
-  EXPECT_FALSE(ro->PutConsensus("k", "v").ok());
+  EXPECT_FALSE(ro->WriteConsensus({{"k", "v"}}, {}).ok());
   EXPECT_EQ(ro->head().height, 2u);
   ro.reset();
   // Nothing was written by the read-only store.
