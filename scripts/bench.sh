@@ -39,7 +39,10 @@ free_port() {
 }
 
 bench_node() {
-  local members=1000 txs=50000 batch=250 connections=8
+  # The load generator is closed-loop: each connection waits for its batch to commit. With 8
+  # connections (2,000 votes in flight) the node sat 10-15% idle between batches (perf, top);
+  # 16 keep it busy at about twice the latency (docs/performance.md has the sweep).
+  local members=1000 txs=50000 batch=250 connections=16
   while [ $# -gt 0 ]; do
     case $1 in
       --members) members=$2; shift 2 ;;
@@ -140,7 +143,8 @@ PY
 #   measured in the same run. Every node verifies every signature on the same cores, so the
 #   network's bound is bound/N: ratio = tx/s / (bound/N), target >= 0.5 with p99 < 2 s.
 bench_localnet() {
-  local nodes=4 members=1000 txs=20000 batch=250 connections=8
+  # 16 connections, 4 per node: with 8 the validators were not saturated (see bench_node).
+  local nodes=4 members=1000 txs=60000 batch=250 connections=16
   while [ $# -gt 0 ]; do
     case $1 in
       --nodes) nodes=$2; shift 2 ;;
