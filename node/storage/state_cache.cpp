@@ -5,17 +5,22 @@
 namespace bas::node::storage {
 
 std::optional<std::string> StateCache::Get(std::string_view key) const {
+  uint64_t generation = 0;
   {
     std::shared_lock lock(mu_);
     if (auto it = entries_.find(key); it != entries_.end()) return it->second;
+    generation = generation_;
   }
-  // A miss reads the store under the exclusive lock, so that an Apply cannot slip in between
-  // the read and the insert and leave a stale entry behind.
-  std::unique_lock lock(mu_);
-  if (auto it = entries_.find(key); it != entries_.end()) return it->second;
+  // The store is read without the lock: holding it exclusively through a RocksDB read made the
+  // block producer's misses and the API threads' nonce checks wait on each other (the largest
+  // off-CPU time of a loaded node). The value read is cached only if no Apply ran meanwhile;
+  // otherwise it may be older than the write set just applied, and the next read refetches.
   auto value = store_.ReadState(key);
-  if (entries_.size() >= max_entries_) entries_.clear();
-  entries_.emplace(std::string(key), value);
+  std::unique_lock lock(mu_);
+  if (generation_ == generation) {
+    if (entries_.size() >= max_entries_) entries_.clear();
+    entries_.emplace(std::string(key), value);
+  }
   return value;
 }
 
@@ -26,6 +31,7 @@ void StateCache::Scan(std::string_view prefix,
 
 void StateCache::Apply(const governance::WriteSet& writes) {
   std::unique_lock lock(mu_);
+  ++generation_;
   for (const auto& [key, value] : writes) {
     auto it = entries_.find(key);
     if (it != entries_.end()) it->second = value;

@@ -4,10 +4,12 @@
 // store by Apply, which the committer calls right after ChainStore::CommitBlock. Scans go to
 // the store. Bounded: the cache empties itself past max_entries.
 //
-// Thread-safe: readers share a lock; Apply takes it exclusively. Readers that need one
+// Thread-safe: readers share a lock (a miss reads the store without it); Apply takes it
+// exclusively. Readers that need one
 // height throughout a request (the API) use ChainStore::Snapshot instead.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -42,6 +44,7 @@ class StateCache final : public governance::KvReader {
   };
   mutable std::unordered_map<std::string, std::optional<std::string>, KeyHash, std::equal_to<>>
       entries_;
+  uint64_t generation_ = 0;  // Apply calls so far: a miss read across one is not cached
 };
 
 }  // namespace bas::node::storage
