@@ -494,7 +494,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::array<uint8_t, kReadChunkBytes> read_buf_{};
   std::deque<FramePtr> queue_;  // the first writing_frames_ are being written
   size_t writing_frames_ = 0;
-  std::string write_buf_;       // the small frames being written, back to back
+  std::string write_buf_;  // the small frames being written, back to back
   size_t queued_bytes_ = 0;
   bool writing_ = false;
   TokenBucket frame_bucket_;
