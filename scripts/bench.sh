@@ -41,7 +41,7 @@ free_port() {
 bench_node() {
   # The load generator is closed-loop: each connection waits for its batch to commit. With 8
   # connections (2,000 votes in flight) the node sat 10-15% idle between batches (perf, top);
-  # 16 keep it busy at about twice the latency (docs/performance.md has the sweep).
+  # 16 cut that idle time at about twice the latency (docs/performance.md has the sweep).
   local members=1000 txs=50000 batch=250 connections=16
   while [ $# -gt 0 ]; do
     case $1 in

@@ -162,10 +162,9 @@ struct Core {
   bool stopping = false;
   std::unordered_map<Connection*, std::shared_ptr<Connection>> connections;  // all open ones
   size_t inbound_open = 0;  // of connections, the accepted ones
-  // Of those, the ones not authenticated yet, with the address they came from, and how many
-  // came from each address (max_pending_inbound, max_pending_per_ip).
+  // Of those, the ones not authenticated yet, with the address they came from (at most
+  // max_pending_inbound, so counting one address's is a short walk).
   std::unordered_map<Connection*, net::ip::address> pending_inbound;
-  std::map<net::ip::address, size_t> pending_per_ip;
   std::map<PeerKey, std::shared_ptr<Connection>> active;  // authenticated, one per key
   std::vector<std::unique_ptr<Dialer>> dialers;
   std::map<PeerKey, Dialer*> dialer_by_key;
@@ -526,8 +525,9 @@ void Core::Accept() {
     Count([](TransportCounters& c) { ++c.accepted; });
     boost::system::error_code remote_ec;
     const net::ip::address from = socket.remote_endpoint(remote_ec).address();
-    const auto same_ip = pending_per_ip.find(from);
-    const size_t from_ip = same_ip == pending_per_ip.end() ? 0 : same_ip->second;
+    const auto from_ip = static_cast<size_t>(
+        std::count_if(pending_inbound.begin(), pending_inbound.end(),
+                      [&](const auto& pending) { return pending.second == from; }));
     std::string refusal, why;
     if (remote_ec) {
       refusal = "P2P_CONNECTION_LOST";  // reset before we got to it
@@ -561,7 +561,6 @@ void Core::Accept() {
       auto conn = std::make_shared<Connection>(*this, std::move(socket), nullptr);
       connections.emplace(conn.get(), conn);
       pending_inbound.emplace(conn.get(), from);
-      ++pending_per_ip[from];
       conn->StartInbound();
     }
     Accept();
@@ -597,13 +596,7 @@ void Core::Dial(Dialer& d) {
   conn->StartOutbound();
 }
 
-void Core::EndPending(Connection& conn) {
-  auto it = pending_inbound.find(&conn);
-  if (it == pending_inbound.end()) return;
-  auto count = pending_per_ip.find(it->second);
-  if (--count->second == 0) pending_per_ip.erase(count);
-  pending_inbound.erase(it);
-}
+void Core::EndPending(Connection& conn) { pending_inbound.erase(&conn); }
 
 void Core::OnAuthenticated(const std::shared_ptr<Connection>& conn) {
   EndPending(*conn);

@@ -5,8 +5,8 @@
 // the store. Bounded: the cache empties itself past max_entries.
 //
 // Thread-safe: readers share a lock (a miss reads the store without it); Apply takes it
-// exclusively. Readers that need one
-// height throughout a request (the API) use ChainStore::Snapshot instead.
+// exclusively. Readers that need one height throughout a request (the API) use
+// ChainStore::Snapshot instead.
 #pragma once
 
 #include <cstdint>

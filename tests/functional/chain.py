@@ -172,9 +172,11 @@ def bip340_verify(pubkey, msg, sig):
     return R is not None and R[1] % 2 == 0 and R[0] == r
 
 
-def check_block(entry, prev_hash, validators):
+def check_block(entry, prev_hash, validators, verify=None):
     """Checks one GET /v1/blocks entry against the previous block's hash (None for height 1)
-    and the validator set; returns its hash (hex). Raises AssertionError naming the fault."""
+    and the validator set; returns its hash (hex). Raises AssertionError naming the fault.
+    verify: a BIP340 verifier with bip340_verify's signature (the default)."""
+    verify = verify or bip340_verify
     block, header = entry["block"], entry["block"]["header"]
     height = int(header["height"])
     where = f"block {height}"
@@ -194,7 +196,7 @@ def check_block(entry, prev_hash, validators):
     assert b64(header["validators_hash"]) == validators_hash(validators), f"{where}: validators"
     for tx in txs:
         body, signer, signature = signed_tx_fields(tx)
-        assert bip340_verify(signer, tagged_hash("bas/tx", body), signature), \
+        assert verify(signer, tagged_hash("bas/tx", body), signature), \
             f"{where}: tx {tx_id(tx)} signature"
     # the commit certifying this block: > 2/3 of the power, distinct validators, valid sigs
     commit = entry["commit"]
@@ -206,16 +208,16 @@ def check_block(entry, prev_hash, validators):
     for s in commit["signatures"]:
         key = b64(s["validator"])
         assert key in power and key not in seen, f"{where}: commit signer {key.hex()}"
-        assert bip340_verify(key, msg, b64(s["signature"])), f"{where}: commit signature"
+        assert verify(key, msg, b64(s["signature"])), f"{where}: commit signature"
         seen.add(key)
         signed_power += power[key]
     assert 3 * signed_power > 2 * sum(power.values()), f"{where}: commit power"
     return entry["block_hash"]
 
 
-def check_chain(node):
-    """Every block 1..H of a node, checked by check_block in order. Returns (H, {tx_id:
-    (height, index)} of every tx)."""
+def check_chain(node, verify=None):
+    """Every block 1..H of a node, checked by check_block (with verify) in order. Returns (H,
+    {tx_id: (height, index)} of every tx)."""
     head = node.status()
     validators = node.get_json("/v1/validators")["validators"]
     height, prev_hash, txs = 1, None, {}
@@ -224,7 +226,7 @@ def check_chain(node):
         assert page, f"no blocks from {height}"
         for entry in page:
             assert entry["block"]["header"]["height"] == str(height), "heights not consecutive"
-            prev_hash = check_block(entry, prev_hash, validators)
+            prev_hash = check_block(entry, prev_hash, validators, verify)
             for index, tx in enumerate(entry["block"]["txs"]):
                 txs[tx_id(b64(tx))] = (height, index)
             height += 1
