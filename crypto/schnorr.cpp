@@ -4,6 +4,8 @@
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <vector>
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -134,6 +136,60 @@ bool Verify(const PublicKey& key, ByteSpan msg, const Signature& sig) {
   secp256k1_xonly_pubkey xonly;
   if (secp256k1_xonly_pubkey_parse(Ctx(), &xonly, key.data()) != 1) return false;
   return secp256k1_schnorrsig_verify(Ctx(), sig.data(), msg.data(), msg.size(), &xonly) == 1;
+}
+
+namespace {
+
+// The lifted keys one thread has verified with, one per slot (see VerifyWithKeyCache).
+class LiftedKeyCache {
+ public:
+  LiftedKeyCache() : slots_(kSlots) {
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(&seed_), sizeof seed_) != 1) {
+      // Without a secret seed the slots are only easier to aim at; the results stay right.
+      seed_ = reinterpret_cast<uintptr_t>(this);
+    }
+    seed_ |= 1;
+  }
+
+  // The lift of key, computed now if the slot holds another key; nullptr when key is not on
+  // the curve.
+  const secp256k1_xonly_pubkey* Lift(const PublicKey& key) {
+    uint64_t head;
+    std::memcpy(&head, key.data(), sizeof head);
+    uint64_t tail;
+    std::memcpy(&tail, key.data() + 24, sizeof tail);
+    // Multiplicative hashing of the key mixed with the secret seed: the top bits pick the slot.
+    const uint64_t h = ((head ^ seed_) * 0x9E3779B97F4A7C15ULL ^ tail) * seed_;
+    Slot& slot = slots_[h >> (64 - kSlotBits)];
+    if (slot.filled && slot.key == key) return &slot.lifted;
+    if (secp256k1_xonly_pubkey_parse(Ctx(), &slot.lifted, key.data()) != 1) {
+      slot.filled = false;
+      return nullptr;
+    }
+    slot.key = key;
+    slot.filled = true;
+    return &slot.lifted;
+  }
+
+ private:
+  static constexpr int kSlotBits = 14;
+  static constexpr size_t kSlots = size_t{1} << kSlotBits;
+  struct Slot {
+    PublicKey key{};
+    secp256k1_xonly_pubkey lifted{};
+    bool filled = false;
+  };
+  std::vector<Slot> slots_;
+  uint64_t seed_ = 0;
+};
+
+}  // namespace
+
+bool VerifyWithKeyCache(const PublicKey& key, ByteSpan msg, const Signature& sig) {
+  thread_local LiftedKeyCache cache;
+  const secp256k1_xonly_pubkey* lifted = cache.Lift(key);
+  return lifted != nullptr &&
+         secp256k1_schnorrsig_verify(Ctx(), sig.data(), msg.data(), msg.size(), lifted) == 1;
 }
 
 bool IsValidPublicKey(const PublicKey& key) {

@@ -126,7 +126,8 @@ CheckTxResult CheckTx(std::string_view bytes, std::string_view chain_id, bool ve
     crypto::Signature sig;
     std::copy(tx.signed_tx.signature().begin(), tx.signed_tx.signature().end(), sig.begin());
     const crypto::Hash32 msg = TxSigHash(body);
-    if (!crypto::Verify(tx.signer, msg, sig)) {
+    // Signers are members who sign again and again: their keys are lifted once per thread.
+    if (!crypto::VerifyWithKeyCache(tx.signer, msg, sig)) {
       r.outcome = {Code::kBadSignature, "signature does not verify"};
       return r;
     }

@@ -91,6 +91,9 @@ TEST_P(Bip340VectorTest, SignsAndVerifiesAsPublished) {
   const bool bad_key = v.comment.find("public key") != std::string::npos;
   EXPECT_EQ(IsValidPublicKey(*public_key), !bad_key);
   EXPECT_EQ(Verify(*public_key, *message, *signature), v.valid);
+  // The cached lift gives the same answer on a miss and on the hit that follows.
+  EXPECT_EQ(VerifyWithKeyCache(*public_key, *message, *signature), v.valid);
+  EXPECT_EQ(VerifyWithKeyCache(*public_key, *message, *signature), v.valid);
 }
 
 INSTANTIATE_TEST_SUITE_P(Bip340, Bip340VectorTest, ::testing::Range(0, 19),
@@ -192,7 +195,39 @@ TEST(SchnorrTest, InvalidPublicKeysNeverVerify) {
     const PublicKey pk = *HexDecodeFixed<32>(bad);
     EXPECT_FALSE(IsValidPublicKey(pk)) << bad;
     EXPECT_FALSE(Verify(pk, msg, sig)) << bad;
+    EXPECT_FALSE(VerifyWithKeyCache(pk, msg, sig)) << bad;
+    EXPECT_FALSE(VerifyWithKeyCache(pk, msg, sig)) << bad;
   }
+}
+
+// 3,000 keys, each used twice in a row and again after all the others: about 500 of them share
+// one of the 16,384 slots of a thread's table with another (birthday bound), so hits, misses
+// and slots taken over by another key all give Verify's answer, and a signature by one key
+// never verifies under the next key's lift.
+TEST(SchnorrTest, KeyCacheAgreesWithVerifyThroughCollisionsAndEviction) {
+  struct Item {
+    PublicKey key;
+    Hash32 msg;
+    Signature sig;
+  };
+  std::vector<Item> items;
+  for (int i = 0; i < 3000; ++i) {
+    const KeyPair key = NewKey();
+    const Hash32 msg = TaggedHash("bas/tx", std::to_string(i));
+    items.push_back({key.public_key(), msg, key.Sign(msg)});
+  }
+  int wrong = 0;
+  for (int round = 0; round < 2; ++round) {
+    for (size_t i = 0; i < items.size(); ++i) {
+      const Item& item = items[i];
+      const Item& other = items[(i + 1) % items.size()];
+      if (!VerifyWithKeyCache(item.key, item.msg, item.sig)) ++wrong;
+      if (!VerifyWithKeyCache(item.key, item.msg, item.sig)) ++wrong;
+      if (VerifyWithKeyCache(other.key, item.msg, item.sig)) ++wrong;
+      if (VerifyWithKeyCache(item.key, other.msg, other.sig)) ++wrong;
+    }
+  }
+  EXPECT_EQ(wrong, 0);
 }
 
 TEST(SchnorrTest, VerifiesConcurrentlyOnSeveralThreads) {
@@ -219,6 +254,7 @@ TEST(SchnorrTest, VerifiesConcurrentlyOnSeveralThreads) {
       for (int round = 0; round < 5; ++round) {
         for (const Item& item : items) {
           if (Verify(item.key, item.msg, item.sig) != item.valid) ++mismatches[t];
+          if (VerifyWithKeyCache(item.key, item.msg, item.sig) != item.valid) ++mismatches[t];
         }
         const Hash32 msg = TaggedHash("bas/tx", "thread");
         if (!Verify(signer.public_key(), msg, signer.Sign(msg))) ++mismatches[t];
