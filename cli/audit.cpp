@@ -277,10 +277,11 @@ Result<AuditResult> AuditLedger(LedgerSource& source, const bas::v1::Genesis& tr
     fetched.Push(std::optional<CertifiedBlock>());  // the end (ignored once closed)
   });
   std::thread checker([&] {
+    node::chain::Workers workers(threads);
     while (std::optional<Fetched> item = fetched.Pop()) {
       Checked c{std::move(*item), std::nullopt};
       const bool block = c.fetched.ok() && c.fetched->has_value();
-      if (block) c.txs = node::chain::CheckBlockTxs((*c.fetched)->block.txs(), chain_id, threads);
+      if (block) c.txs = node::chain::CheckBlockTxs((*c.fetched)->block.txs(), chain_id, workers);
       if (!checked.Push(std::move(c)) || !block) break;
     }
   });

@@ -144,10 +144,17 @@ Status CheckExecution(const bas::v1::BlockHeader& header, const ExecutedBlock& e
 Result<std::vector<governance::CheckedTx>> CheckBlockTxs(
     const google::protobuf::RepeatedPtrField<std::string>& txs, std::string_view chain_id,
     unsigned threads, const KnownTxs& known) {
+  Workers workers(std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(txs.size()))));
+  return CheckBlockTxs(txs, chain_id, workers, known);
+}
+
+Result<std::vector<governance::CheckedTx>> CheckBlockTxs(
+    const google::protobuf::RepeatedPtrField<std::string>& txs, std::string_view chain_id,
+    Workers& workers, const KnownTxs& known) {
   const size_t n = static_cast<size_t>(txs.size());
   std::vector<governance::CheckTxResult> checked(n);
   std::atomic<size_t> next{0};
-  auto work = [&] {
+  workers.Run([&] {
     for (size_t i = next++; i < n; i = next++) {
       if (known) {
         if (auto tx = known(txs[i])) {
@@ -157,12 +164,7 @@ Result<std::vector<governance::CheckedTx>> CheckBlockTxs(
       }
       checked[i] = governance::CheckTx(txs[i], chain_id);
     }
-  };
-  threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(n)));
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
+  });
   std::vector<governance::CheckedTx> out;
   out.reserve(n);
   for (size_t i = 0; i < n; ++i) {

@@ -14,6 +14,7 @@
 #include "crypto/result.h"
 #include "governance/engine.h"
 #include "governance/kv.h"
+#include "node/chain/workers.h"
 
 namespace bas::node::chain {
 
@@ -77,5 +78,9 @@ using KnownTxs = std::function<std::shared_ptr<const governance::CheckedTx>(std:
 Result<std::vector<governance::CheckedTx>> CheckBlockTxs(
     const google::protobuf::RepeatedPtrField<std::string>& txs, std::string_view chain_id,
     unsigned threads, const KnownTxs& known = nullptr);
+// The same on threads kept by the caller (the auditor checks block after block).
+Result<std::vector<governance::CheckedTx>> CheckBlockTxs(
+    const google::protobuf::RepeatedPtrField<std::string>& txs, std::string_view chain_id,
+    Workers& workers, const KnownTxs& known = nullptr);
 
 }  // namespace bas::node::chain

@@ -2,8 +2,12 @@
 // ExecuteBlock, genesis, and the stateless CheckBlockTxs.
 #include "node/chain/executor.h"
 
+#include <atomic>
 #include <functional>
+#include <mutex>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -12,6 +16,7 @@
 #include "governance/engine.h"
 #include "governance/query.h"
 #include "node/chain/encoding.h"
+#include "node/chain/workers.h"
 #include "tests/unit/node/test_chain.h"
 
 namespace bas::node::chain {
@@ -244,6 +249,59 @@ TEST(CheckBlockTxsTest, NamesTheFirstTxThatFails) {
   ASSERT_FALSE(malformed.ok());
   EXPECT_EQ(malformed.error().message.rfind("tx 3: INVALID_ARGUMENT", 0), 0u)
       << malformed.error().message;
+}
+
+// Kept threads: every Run calls fn once on each of them and on the caller, each on its own
+// thread, and returns only when all have returned; a Workers of one thread runs on the caller.
+TEST(WorkersTest, RunsOnEveryThreadAndWaitsForAll) {
+  for (unsigned threads : {1u, 3u}) {
+    Workers workers(threads);
+    ASSERT_EQ(workers.size(), threads);
+    std::set<std::thread::id> seen_ids;
+    for (int round = 0; round < 50; ++round) {
+      std::mutex mu;
+      std::set<std::thread::id> ids;
+      std::atomic<unsigned> finished{0};
+      workers.Run([&] {
+        {
+          std::lock_guard lock(mu);
+          ids.insert(std::this_thread::get_id());
+        }
+        finished++;
+      });
+      EXPECT_EQ(finished.load(), threads) << "round " << round;
+      EXPECT_EQ(ids.size(), threads) << "round " << round;
+      EXPECT_EQ(ids.count(std::this_thread::get_id()), 1u);
+      seen_ids.insert(ids.begin(), ids.end());
+    }
+    EXPECT_EQ(seen_ids.size(), threads) << "the same threads every round";
+  }
+}
+
+// Blocks checked one after another on the same kept threads, a failing block between good
+// ones: each gets its own answer.
+TEST(CheckBlockTxsTest, KeptWorkersCheckBlockAfterBlock) {
+  Fixture f;
+  const TestChain& c = f.chain;
+  std::vector<std::string> raw;
+  for (size_t i = 0; i < c.member_count(); ++i) raw.push_back(c.Propose(i));
+  google::protobuf::RepeatedPtrField<std::string> good(raw.begin(), raw.end());
+  google::protobuf::RepeatedPtrField<std::string> bad = good;
+  *bad.Mutable(1) = "\xff\xff not a tx";
+  Workers workers(2);
+  for (int block = 0; block < 6; ++block) {
+    const bool failing = block % 3 == 1;
+    auto checked = CheckBlockTxs(failing ? bad : good, c.chain_id(), workers);
+    if (failing) {
+      ASSERT_FALSE(checked.ok()) << block;
+      EXPECT_EQ(checked.error().message.rfind("tx 1: INVALID_ARGUMENT", 0), 0u)
+          << checked.error().message;
+      continue;
+    }
+    ASSERT_TRUE(checked.ok()) << block;
+    ASSERT_EQ(checked->size(), raw.size());
+    for (size_t i = 0; i < raw.size(); ++i) EXPECT_EQ((*checked)[i].tx_id, TxIdOf(raw[i]));
+  }
 }
 
 TEST(ExecuteGenesisTest, StateAndAppHash) {

@@ -1,0 +1,43 @@
+// Threads kept for the parallel part of checking blocks (CheckBlockTxs), so that a block does
+// not start new ones: a thread's libsecp256k1 context and its lifted keys
+// (crypto::VerifyWithKeyCache) last as long as the thread. Starting two threads per block cost
+// the auditor a context and 1,000 key lifts per thread per block.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace bas::node::chain {
+
+class Workers {
+ public:
+  // `threads` threads in all: threads - 1 kept here, and the caller of Run.
+  explicit Workers(unsigned threads);
+  ~Workers();
+  Workers(const Workers&) = delete;
+  Workers& operator=(const Workers&) = delete;
+
+  unsigned size() const { return static_cast<unsigned>(helpers_.size()) + 1; }
+
+  // Runs fn on every kept thread and on the calling thread at once; returns when every call
+  // has returned. fn must not throw. One Run at a time (calls from several threads wait).
+  void Run(const std::function<void()>& fn);
+
+ private:
+  void Loop();
+
+  std::mutex run_mu_;  // one Run at a time
+  std::mutex mu_;
+  std::condition_variable start_, done_;
+  const std::function<void()>* job_ = nullptr;
+  uint64_t generation_ = 0;
+  unsigned running_ = 0;
+  bool stopping_ = false;
+  std::vector<std::thread> helpers_;
+};
+
+}  // namespace bas::node::chain
