@@ -13,6 +13,13 @@ std::optional<std::string> StateOverlay::Get(std::string_view key) const {
 
 void StateOverlay::Scan(std::string_view prefix,
                         const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  const auto pending = writes_.lower_bound(prefix);
+  if (pending == writes_.end() || !std::string_view(pending->first).starts_with(prefix)) {
+    // Nothing pending under the prefix (opening a proposal scans the coalition's members, who
+    // rarely change in the same block): the base's entries as they are, without a copy.
+    base_.Scan(prefix, fn);
+    return;
+  }
   // Merge the base's keys with the pending writes. Scans are over small tables (open
   // proposals, one coalition's members, one proposal's votes), so materialising is fine.
   std::map<std::string, std::optional<std::string>, std::less<>> merged;
@@ -20,7 +27,7 @@ void StateOverlay::Scan(std::string_view prefix,
     merged.emplace(std::string(k), std::string(v));
     return true;
   });
-  for (auto it = writes_.lower_bound(prefix); it != writes_.end(); ++it) {
+  for (auto it = pending; it != writes_.end(); ++it) {
     if (std::string_view(it->first).substr(0, prefix.size()) != prefix) break;
     merged.insert_or_assign(it->first, it->second);
   }
