@@ -198,15 +198,77 @@ std::string DocumentText(const bas::v1::Document& d) {
   return d.uri() + " (sha256 " + Hex(d.sha256()) + ")";
 }
 
-ordered_json RecordJson(const google::protobuf::Message& m) {
+// A record in the proto3 JSON mapping, compact.
+std::string RecordText(const google::protobuf::Message& m) {
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
   options.always_print_primitive_fields = true;
   std::string text;
   if (!google::protobuf::util::MessageToJsonString(m, &text, options).ok()) {
-    return ordered_json(nullptr);  // every record we hold prints; nothing to report instead
+    return "null";  // every record we hold prints; nothing to report instead
   }
-  return ordered_json::parse(text);
+  return text;
+}
+
+ordered_json RecordJson(const google::protobuf::Message& m) {
+  return ordered_json::parse(RecordText(m));
+}
+
+// Appends compact JSON (no whitespace outside strings, as protobuf and nlohmann's dump() write
+// it) laid out as nlohmann's dump(2) lays it out, each line after the first indented by `pad`
+// more. A register of hundreds of thousands of dissent entries went through a parse and a
+// dump of nlohmann's tree per record, more time than the rest of the report.
+void AppendIndented(std::string_view json, std::string_view pad, std::string* out) {
+  int depth = 0;
+  bool in_string = false;
+  auto new_line = [&] {
+    out->push_back('\n');
+    out->append(pad);
+    out->append(static_cast<size_t>(2 * depth), ' ');
+  };
+  for (size_t i = 0; i < json.size(); ++i) {
+    const char c = json[i];
+    if (in_string) {
+      out->push_back(c);
+      if (c == '\\' && i + 1 < json.size()) {
+        out->push_back(json[++i]);
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"':
+        in_string = true;
+        out->push_back(c);
+        break;
+      case '{':
+      case '[':
+        out->push_back(c);
+        if (i + 1 < json.size() && (json[i + 1] == '}' || json[i + 1] == ']')) {
+          out->push_back(json[++i]);  // an empty one stays "{}" or "[]"
+        } else {
+          ++depth;
+          new_line();
+        }
+        break;
+      case '}':
+      case ']':
+        --depth;
+        new_line();
+        out->push_back(c);
+        break;
+      case ',':
+        out->push_back(c);
+        new_line();
+        break;
+      case ':':
+        out->append(": ");
+        break;
+      default:
+        out->push_back(c);
+    }
+  }
 }
 
 // Pretty JSON written piece by piece to a stream: a large ledger's register (hundreds of
@@ -234,17 +296,12 @@ class JsonStream {
     after_key_ = true;
   }
   void Value(const ordered_json& value) {
-    Separate();
-    const std::string pad(counts_.size() * 2, ' ');
-    for (char c : value.dump(2, ' ', false, ordered_json::error_handler_t::replace)) {
-      out_ << c;
-      if (c == '\n') out_ << pad;
-    }
+    Compact(value.dump(-1, ' ', false, ordered_json::error_handler_t::replace));
   }
   template <typename T>
   void Records(const std::vector<T>& records) {
     Open('[');
-    for (const T& r : records) Value(RecordJson(r));
+    for (const T& r : records) Compact(RecordText(r));
     Close(']');
   }
 
@@ -260,10 +317,18 @@ class JsonStream {
     NewLine();
   }
   void NewLine() { out_ << '\n' << std::string(counts_.size() * 2, ' '); }
+  // One value given as compact JSON, laid out at the current depth.
+  void Compact(std::string_view json) {
+    Separate();
+    buffer_.clear();
+    AppendIndented(json, std::string(counts_.size() * 2, ' '), &buffer_);
+    out_.write(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+  }
 
   std::ostream& out_;
   std::vector<size_t> counts_;  // elements so far at each open depth
   bool after_key_ = false;
+  std::string buffer_;
 };
 
 // The decisions register as table rows (the columns of `bas decisions --format md`).
