@@ -138,6 +138,15 @@ Hash32 TaggedHash(std::string_view tag, ByteSpan msg) {
   return FinalAndReset(ctx);
 }
 
+Hash32 TaggedHash(std::string_view tag, ByteSpan first, ByteSpan second) {
+  const EVP_MD_CTX* midstate = TagMidstate(tag);  // before the scratch context is in use
+  EVP_MD_CTX* ctx = ThreadScratchCtx();
+  RequireOk(EVP_MD_CTX_copy_ex(ctx, midstate), "EVP_MD_CTX_copy_ex");
+  Feed(ctx, first);
+  Feed(ctx, second);
+  return FinalAndReset(ctx);
+}
+
 TaggedHasher::TaggedHasher(std::string_view tag) {
   RequireOk(EVP_MD_CTX_copy_ex(sha_.impl_->md.ctx, TagMidstate(tag)), "EVP_MD_CTX_copy_ex");
 }

@@ -67,6 +67,10 @@ inline Hash32 TaggedHash(std::string_view tag, std::string_view msg) {
   return TaggedHash(tag, AsBytes(msg));
 }
 
+// TaggedHash of first || second, without building the message or a TaggedHasher (which
+// allocates its own OpenSSL context): for a tx's id, computed for every tx checked.
+Hash32 TaggedHash(std::string_view tag, ByteSpan first, ByteSpan second);
+
 // An incremental tagged hash, for messages built from several parts.
 class TaggedHasher {
  public:

@@ -64,10 +64,7 @@ std::string Serialize(const Msg& m) {
 // Stateless stage
 
 crypto::Hash32 TxId(const crypto::PublicKey& signer, std::string_view body) {
-  crypto::TaggedHasher h("bas/txid");
-  h.Update(signer);
-  h.Update(body);
-  return h.Final();
+  return crypto::TaggedHash("bas/txid", signer, crypto::AsBytes(body));
 }
 
 crypto::Hash32 TxSigHash(std::string_view body) { return crypto::TaggedHash("bas/tx", body); }

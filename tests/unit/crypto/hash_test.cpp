@@ -80,6 +80,12 @@ TEST(TaggedHashTest, KnownAnswers) {
     const std::string_view msg = c.msg;
     hasher.Update(msg.substr(0, msg.size() / 3)).Update(msg.substr(msg.size() / 3));
     EXPECT_EQ(Hex(hasher.Final()), c.expected_hex) << c.tag;
+    // In two parts, split anywhere (empty parts included).
+    for (size_t cut : {size_t{0}, msg.size() / 2, msg.size()}) {
+      EXPECT_EQ(Hex(TaggedHash(c.tag, AsBytes(msg.substr(0, cut)), AsBytes(msg.substr(cut)))),
+                c.expected_hex)
+          << c.tag << " cut at " << cut;
+    }
   }
 }
 
