@@ -61,41 +61,32 @@ void BM_Bip340Sign(benchmark::State& state) {
 }
 BENCHMARK(BM_Bip340Sign);
 
-void BM_Bip340Verify(benchmark::State& state) {
-  const std::vector<SignedSample>& samples = Samples();
+// Verifies the samples in turn with verify, each thread from its own starting point. With
+// several threads Google Benchmark sums the items and, with UseRealTime, divides by wall-clock
+// time: items_per_second is then verifications per second over all threads.
+template <bool (*verify)(const PublicKey&, ByteSpan, const Signature&)>
+void VerifyLoop(benchmark::State& state, const std::vector<SignedSample>& samples) {
   size_t i = static_cast<size_t>(state.thread_index());
   for (auto _ : state) {
     const SignedSample& s = samples[i++ % samples.size()];
-    if (!Verify(s.key, s.msg, s.sig)) state.SkipWithError("signature did not verify");
+    if (!verify(s.key, s.msg, s.sig)) state.SkipWithError("signature did not verify");
   }
-  // With several threads Google Benchmark sums the items and, with UseRealTime, divides by
-  // wall-clock time: items_per_second is then verifications per second over all threads.
   state.SetItemsProcessed(state.iterations());
 }
+
+void BM_Bip340Verify(benchmark::State& state) { VerifyLoop<Verify>(state, Samples()); }
 BENCHMARK(BM_Bip340Verify)->Name("BM_Bip340Verify/one_thread");
 BENCHMARK(BM_Bip340Verify)->Name("BM_Bip340Verify/all_cores")->Threads(NumCores())->UseRealTime();
 
 void BM_Bip340VerifyRepeated64(benchmark::State& state) {
-  const std::vector<SignedSample>& samples = RepeatedSamples();
-  size_t i = 0;
-  for (auto _ : state) {
-    const SignedSample& s = samples[i++ % samples.size()];
-    if (!Verify(s.key, s.msg, s.sig)) state.SkipWithError("signature did not verify");
-  }
-  state.SetItemsProcessed(state.iterations());
+  VerifyLoop<Verify>(state, RepeatedSamples());
 }
 BENCHMARK(BM_Bip340VerifyRepeated64);
 
 // The same signatures verified with the keys' lifts kept per thread (VerifyWithKeyCache), as
 // CheckTx verifies txs: the work left when signers repeat. Not the bound; reported beside it.
 void BM_Bip340VerifyCachedKey(benchmark::State& state) {
-  const std::vector<SignedSample>& samples = Samples();
-  size_t i = static_cast<size_t>(state.thread_index());
-  for (auto _ : state) {
-    const SignedSample& s = samples[i++ % samples.size()];
-    if (!VerifyWithKeyCache(s.key, s.msg, s.sig)) state.SkipWithError("signature did not verify");
-  }
-  state.SetItemsProcessed(state.iterations());
+  VerifyLoop<VerifyWithKeyCache>(state, Samples());
 }
 BENCHMARK(BM_Bip340VerifyCachedKey)->Name("BM_Bip340VerifyCachedKey/one_thread");
 BENCHMARK(BM_Bip340VerifyCachedKey)

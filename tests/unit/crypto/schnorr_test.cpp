@@ -107,6 +107,23 @@ KeyPair NewKey() {
   return *pair;
 }
 
+// A signature by a key of its own over TaggedHash("bas/tx", i), for i = 0 .. n - 1.
+struct SignedItem {
+  PublicKey key;
+  Hash32 msg;
+  Signature sig;
+  bool valid = true;
+};
+std::vector<SignedItem> SignedItems(int n) {
+  std::vector<SignedItem> items;
+  for (int i = 0; i < n; ++i) {
+    const KeyPair key = NewKey();
+    const Hash32 msg = TaggedHash("bas/tx", std::to_string(i));
+    items.push_back({key.public_key(), msg, key.Sign(msg)});
+  }
+  return items;
+}
+
 TEST(SchnorrTest, GeneratedKeysAreDistinctAndReproducible) {
   const KeyPair a = NewKey();
   const KeyPair b = NewKey();
@@ -205,22 +222,12 @@ TEST(SchnorrTest, InvalidPublicKeysNeverVerify) {
 // and slots taken over by another key all give Verify's answer, and a signature by one key
 // never verifies under the next key's lift.
 TEST(SchnorrTest, KeyCacheAgreesWithVerifyThroughCollisionsAndEviction) {
-  struct Item {
-    PublicKey key;
-    Hash32 msg;
-    Signature sig;
-  };
-  std::vector<Item> items;
-  for (int i = 0; i < 3000; ++i) {
-    const KeyPair key = NewKey();
-    const Hash32 msg = TaggedHash("bas/tx", std::to_string(i));
-    items.push_back({key.public_key(), msg, key.Sign(msg)});
-  }
+  const std::vector<SignedItem> items = SignedItems(3000);
   int wrong = 0;
   for (int round = 0; round < 2; ++round) {
     for (size_t i = 0; i < items.size(); ++i) {
-      const Item& item = items[i];
-      const Item& other = items[(i + 1) % items.size()];
+      const SignedItem& item = items[i];
+      const SignedItem& other = items[(i + 1) % items.size()];
       if (!VerifyWithKeyCache(item.key, item.msg, item.sig)) ++wrong;
       if (!VerifyWithKeyCache(item.key, item.msg, item.sig)) ++wrong;
       if (VerifyWithKeyCache(other.key, item.msg, item.sig)) ++wrong;
@@ -231,20 +238,10 @@ TEST(SchnorrTest, KeyCacheAgreesWithVerifyThroughCollisionsAndEviction) {
 }
 
 TEST(SchnorrTest, VerifiesConcurrentlyOnSeveralThreads) {
-  struct Item {
-    PublicKey key;
-    Hash32 msg;
-    Signature sig;
-    bool valid;
-  };
-  std::vector<Item> items;
-  for (int i = 0; i < 64; ++i) {
-    const KeyPair key = NewKey();
-    const Hash32 msg = TaggedHash("bas/tx", std::to_string(i));
-    Signature sig = key.Sign(msg);
-    const bool valid = i % 3 != 0;
-    if (!valid) sig[10] ^= 0x40;
-    items.push_back({key.public_key(), msg, sig, valid});
+  std::vector<SignedItem> items = SignedItems(64);
+  for (size_t i = 0; i < items.size(); ++i) {
+    items[i].valid = i % 3 != 0;
+    if (!items[i].valid) items[i].sig[10] ^= 0x40;
   }
   std::vector<int> mismatches(4, 0);
   std::vector<std::thread> threads;
@@ -252,7 +249,7 @@ TEST(SchnorrTest, VerifiesConcurrentlyOnSeveralThreads) {
     threads.emplace_back([&, t] {
       const KeyPair signer = NewKey();  // signing on the same threads as verification
       for (int round = 0; round < 5; ++round) {
-        for (const Item& item : items) {
+        for (const SignedItem& item : items) {
           if (Verify(item.key, item.msg, item.sig) != item.valid) ++mismatches[t];
           if (VerifyWithKeyCache(item.key, item.msg, item.sig) != item.valid) ++mismatches[t];
         }
