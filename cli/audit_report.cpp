@@ -298,10 +298,12 @@ class JsonStream {
   void Value(const ordered_json& value) {
     Compact(value.dump(-1, ' ', false, ordered_json::error_handler_t::replace));
   }
+  // A record in the proto3 JSON mapping.
+  void Record(const google::protobuf::Message& record) { Compact(RecordText(record)); }
   template <typename T>
   void Records(const std::vector<T>& records) {
     Open('[');
-    for (const T& r : records) Compact(RecordText(r));
+    for (const T& r : records) Record(r);
     Close(']');
   }
 
@@ -493,7 +495,7 @@ void WriteAuditJson(const AuditResult& audit, std::ostream& out) {
       const std::string& id = c.id();
       json.Open('{');
       json.Key("coalition");
-      json.Value(RecordJson(c));
+      json.Record(c);
       json.Key("members");
       json.Records(governance::ListMembers(kv, id, false));
       json.Key("membership_history");

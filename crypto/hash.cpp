@@ -130,13 +130,7 @@ Hash32 Sha256Of(ByteSpan data) {
   return FinalAndReset(ctx);
 }
 
-Hash32 TaggedHash(std::string_view tag, ByteSpan msg) {
-  const EVP_MD_CTX* midstate = TagMidstate(tag);  // before the scratch context is in use
-  EVP_MD_CTX* ctx = ThreadScratchCtx();
-  RequireOk(EVP_MD_CTX_copy_ex(ctx, midstate), "EVP_MD_CTX_copy_ex");
-  Feed(ctx, msg);
-  return FinalAndReset(ctx);
-}
+Hash32 TaggedHash(std::string_view tag, ByteSpan msg) { return TaggedHash(tag, msg, ByteSpan()); }
 
 Hash32 TaggedHash(std::string_view tag, ByteSpan first, ByteSpan second) {
   const EVP_MD_CTX* midstate = TagMidstate(tag);  // before the scratch context is in use

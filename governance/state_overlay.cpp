@@ -28,7 +28,7 @@ void StateOverlay::Scan(std::string_view prefix,
     return true;
   });
   for (auto it = pending; it != writes_.end(); ++it) {
-    if (std::string_view(it->first).substr(0, prefix.size()) != prefix) break;
+    if (!std::string_view(it->first).starts_with(prefix)) break;
     merged.insert_or_assign(it->first, it->second);
   }
   for (const auto& [k, v] : merged) {

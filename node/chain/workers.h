@@ -1,7 +1,8 @@
 // Threads kept for the parallel part of checking blocks (CheckBlockTxs), so that a block does
 // not start new ones: a thread's libsecp256k1 context and its lifted keys
-// (crypto::VerifyWithKeyCache) last as long as the thread. Starting two threads per block cost
-// the auditor a context and 1,000 key lifts per thread per block.
+// (crypto::VerifyWithKeyCache) last as long as the thread. The auditor started its helper
+// thread anew for each block, which then made a context and lifted the 1,000 members' keys
+// again.
 #pragma once
 
 #include <condition_variable>

@@ -57,6 +57,13 @@ struct Fixture {
   }
 };
 
+// A proposal signed by each member of the chain, in member order.
+std::vector<std::string> ProposalByEveryMember(const TestChain& c) {
+  std::vector<std::string> raw;
+  for (size_t i = 0; i < c.member_count(); ++i) raw.push_back(c.Propose(i));
+  return raw;
+}
+
 TEST(BuildBlockTest, DropsRefusedTxsAndReportsThem) {
   Fixture f;
   const TestChain& c = f.chain;
@@ -208,8 +215,7 @@ TEST(CheckExecutionTest, NamesTheFirstFieldThatDiffers) {
 TEST(CheckBlockTxsTest, ChecksEveryTxOnAnyNumberOfThreads) {
   Fixture f;
   const TestChain& c = f.chain;
-  std::vector<std::string> raw;
-  for (size_t i = 0; i < c.member_count(); ++i) raw.push_back(c.Propose(i));
+  const std::vector<std::string> raw = ProposalByEveryMember(c);
   google::protobuf::RepeatedPtrField<std::string> txs(raw.begin(), raw.end());
   for (unsigned threads : {0u, 1u, 3u, 16u}) {
     auto checked = CheckBlockTxs(txs, c.chain_id(), threads);
@@ -283,8 +289,7 @@ TEST(WorkersTest, RunsOnEveryThreadAndWaitsForAll) {
 TEST(CheckBlockTxsTest, KeptWorkersCheckBlockAfterBlock) {
   Fixture f;
   const TestChain& c = f.chain;
-  std::vector<std::string> raw;
-  for (size_t i = 0; i < c.member_count(); ++i) raw.push_back(c.Propose(i));
+  const std::vector<std::string> raw = ProposalByEveryMember(c);
   google::protobuf::RepeatedPtrField<std::string> good(raw.begin(), raw.end());
   google::protobuf::RepeatedPtrField<std::string> bad = good;
   *bad.Mutable(1) = "\xff\xff not a tx";
