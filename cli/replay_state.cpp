@@ -24,8 +24,9 @@ rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.s
 
 }  // namespace
 
-ReplayState::ReplayState(std::filesystem::path dir, std::unique_ptr<rocksdb::DB> db)
-    : dir_(std::move(dir)), db_(std::move(db)) {}
+ReplayState::ReplayState(std::filesystem::path dir, std::unique_ptr<rocksdb::DB> db,
+                         size_t hot_entries)
+    : dir_(std::move(dir)), db_(std::move(db)), hot_entries_(hot_entries) {}
 
 ReplayState::~ReplayState() {
   if (db_) db_->Close().PermitUncheckedError();
@@ -34,7 +35,8 @@ ReplayState::~ReplayState() {
   std::filesystem::remove_all(dir_, ec);
 }
 
-Result<std::unique_ptr<ReplayState>> ReplayState::Create(const std::filesystem::path& scratch_dir) {
+Result<std::unique_ptr<ReplayState>> ReplayState::Create(const std::filesystem::path& scratch_dir,
+                                                         size_t hot_entries) {
   std::error_code ec;
   std::filesystem::path base =
       scratch_dir.empty() ? std::filesystem::temp_directory_path(ec) : scratch_dir;
@@ -73,10 +75,18 @@ Result<std::unique_ptr<ReplayState>> ReplayState::Create(const std::filesystem::
     return Error{"STORAGE_ERROR", "scratch state in " + dir.string() + ": " + s.ToString()};
   }
   return std::unique_ptr<ReplayState>(
-      new ReplayState(std::move(dir), std::unique_ptr<rocksdb::DB>(db)));
+      new ReplayState(std::move(dir), std::unique_ptr<rocksdb::DB>(db), hot_entries));
 }
 
 std::optional<std::string> ReplayState::Get(std::string_view key) const {
+  if (!governance::ReadByEveryTx(key)) return Read(key);
+  if (auto it = hot_.find(key); it != hot_.end()) return it->second;
+  std::optional<std::string> value = Read(key);
+  if (hot_.size() < hot_entries_) hot_.emplace(key, value);
+  return value;
+}
+
+std::optional<std::string> ReplayState::Read(std::string_view key) const {
   std::string value;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), ToSlice(key), &value);
   if (s.IsNotFound()) return std::nullopt;
@@ -110,6 +120,14 @@ Status ReplayState::Apply(const governance::WriteSet& writes) {
   wo.disableWAL = true;
   rocksdb::Status s = db_->Write(wo, &batch);
   if (!s.ok()) return Error{"STORAGE_ERROR", "scratch state: " + s.ToString()};
+  for (const auto& [key, value] : writes) {
+    if (!governance::ReadByEveryTx(key)) continue;
+    if (auto it = hot_.find(key); it != hot_.end()) {
+      it->second = value;
+    } else if (hot_.size() < hot_entries_) {
+      hot_.emplace(key, value);
+    }
+  }
   return Status::Ok();
 }
 

@@ -55,6 +55,7 @@ inline std::string MemberPrefix(std::string_view coalition) { return Key("m", co
 inline std::string MemberByKey(std::string_view coalition, std::string_view key) {
   return Key("mk", coalition, key);
 }
+inline std::string_view MemberByKeyPrefixAll() { return "mk/"; }
 // The coalitions in which a key is an active member's key -> member id.
 inline std::string KeyMembership(std::string_view key, std::string_view coalition) {
   return Key("km", key, coalition);
@@ -67,6 +68,7 @@ inline std::string MembershipEventPrefix(std::string_view coalition) {
   return Key("mh", coalition, "");
 }
 inline std::string Account(std::string_view key) { return Key("a", key); }
+inline std::string_view AccountPrefix() { return "a/"; }
 inline std::string Rule(std::string_view coalition, std::string_view action_type) {
   return Key("r", coalition, action_type);
 }

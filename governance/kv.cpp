@@ -17,6 +17,10 @@ bool ReadByExecution(std::string_view key) {
   return !key.starts_with(keys::VoteHistoryPrefixAll());
 }
 
+bool ReadByEveryTx(std::string_view key) {
+  return key.starts_with(keys::AccountPrefix()) || key.starts_with(keys::MemberByKeyPrefixAll());
+}
+
 std::optional<std::string> MemoryKv::Get(std::string_view key) const {
   auto it = data_.find(key);
   if (it == data_.end()) return std::nullopt;

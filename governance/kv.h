@@ -48,6 +48,11 @@ class MemoryKv final : public KvReader {
 // read them would see them missing and the replay would report a discrepancy, never pass one.
 bool ReadByExecution(std::string_view key);
 
+// Whether key is one of the entries every tx reads: the signer's account (its nonce) and its
+// membership by key. There is one of each per key that ever signed, so a store may keep them
+// all at hand (the auditor's replayed state does).
+bool ReadByEveryTx(std::string_view key);
+
 // Hash of a write set, over its canonical encoding (docs/encoding.md): for each entry in key
 // order, u32be(len key) || key || 0x00 for a deletion, or 0x01 || u32be(len value) || value.
 crypto::Hash32 WriteSetHash(const WriteSet& writes);

@@ -1,6 +1,7 @@
 // The audit's replayed state on its scratch RocksDB reads back what governance::MemoryKv does
-// for the same write sets (the reference), deletions and prefix scans included, and leaves no
-// scratch directory behind.
+// for the same write sets (the reference), deletions and prefix scans included, whether the
+// entries every tx reads fit its in-memory table or overflow it, and leaves no scratch
+// directory behind.
 #include "cli/replay_state.h"
 
 #include <random>
@@ -22,16 +23,19 @@ std::vector<std::pair<std::string, std::string>> ScanAll(const governance::KvRea
   return out;
 }
 
-TEST(ReplayStateTest, ReadsBackLikeMemoryKv) {
+class ReplayStateReadBackTest : public ::testing::TestWithParam<size_t> {};
+
+TEST_P(ReplayStateReadBackTest, ReadsBackLikeMemoryKv) {
   testing::TempDir dir;
-  auto state = ReplayState::Create(dir.path());
+  auto state = ReplayState::Create(dir.path(), GetParam());
   ASSERT_TRUE(state.ok()) << state.error().message;
   const std::filesystem::path scratch = (*state)->dir();
   EXPECT_EQ(scratch.parent_path(), dir.path());
   governance::MemoryKv reference;
 
   std::mt19937 rng(7);
-  const std::vector<std::string> prefixes = {"a/", "ab/", "b/", "v/\x01", "v/\x02", "z"};
+  // "a/" and "mk/" are the tables every tx reads (accounts, membership by key).
+  const std::vector<std::string> prefixes = {"a/", "ab/", "b/", "mk/c/", "v/\x01", "v/\x02", "z"};
   for (int block = 0; block < 40; ++block) {
     governance::WriteSet writes;
     for (int i = 0; i < 200; ++i) {
@@ -64,6 +68,11 @@ TEST(ReplayStateTest, ReadsBackLikeMemoryKv) {
   state->reset();
   EXPECT_FALSE(std::filesystem::exists(scratch));
 }
+
+// The default table holds every hot key of the test; one of 5 entries overflows at once, so
+// that most hot keys are read from RocksDB beside the ones kept.
+INSTANTIATE_TEST_SUITE_P(HotEntries, ReplayStateReadBackTest, ::testing::Values(size_t{1} << 16, 5),
+                         [](const auto& info) { return "Table" + std::to_string(info.param); });
 
 TEST(ReplayStateTest, UnusableScratchDirectoryIsAnError) {
   auto state = ReplayState::Create("/nonexistent/bas-audit-scratch");
