@@ -51,9 +51,9 @@ bool Verify(const PublicKey& key, ByteSpan msg, const Signature& sig);
 // Verify, with the key's lift to a curve point (BIP340 lift_x: a square root, about 5 of the
 // 42 µs a verification costs on the reference machine) remembered by the calling thread, for
 // keys that sign again and again: a coalition's members signing their txs. Same result as
-// Verify for every input. Each thread keeps a direct-mapped table of 16,384 keys (1.6 MiB,
-// made on first use, indexed by a per-process secret hash): a key can only push another one
-// out, so keys chosen to collide cost their victims the lift again, nothing more. Keys that are
+// Verify for every input. Each thread keeps a table of 16,384 keys in sets of two (1.6 MiB,
+// made on first use, the set picked by a per-process secret hash): a key can only push another
+// one out, so keys chosen to collide cost their victims the lift again, nothing more. Keys that are
 // not on the curve are never kept. Thread-safe.
 bool VerifyWithKeyCache(const PublicKey& key, ByteSpan msg, const Signature& sig);
 
