@@ -1,11 +1,13 @@
 #include "cli/audit_report.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <ctime>
 #include <map>
 #include <ostream>
 #include <sstream>
+#include <thread>
 
 #include <google/protobuf/util/json_util.h>
 #include <nlohmann/json.hpp>
@@ -14,6 +16,7 @@
 #include "cli/tables.h"
 #include "crypto/encoding.h"
 #include "governance/query.h"
+#include "node/chain/workers.h"
 
 namespace bas::cli {
 namespace {
@@ -276,7 +279,8 @@ void AppendIndented(std::string_view json, std::string_view pad, std::string* ou
 // printed through nlohmann and indented for its depth.
 class JsonStream {
  public:
-  explicit JsonStream(std::ostream& out) : out_(out) {}
+  explicit JsonStream(std::ostream& out)
+      : out_(out), workers_(std::max(1u, std::thread::hardware_concurrency())) {}
   // '{' or '['.
   void Open(char bracket) {
     Separate();
@@ -300,10 +304,22 @@ class JsonStream {
   }
   // A record in the proto3 JSON mapping.
   void Record(const google::protobuf::Message& record) { Compact(RecordText(record)); }
+  // Printing records is most of a report's time (protobuf prints JSON by way of the binary
+  // encoding and a type resolver: 0.2 s for the 705 decisions of the audit benchmark, on one
+  // core after the replay): every core prints a batch, which is then written in order.
   template <typename T>
   void Records(const std::vector<T>& records) {
     Open('[');
-    for (const T& r : records) Record(r);
+    constexpr size_t kBatch = 64;
+    for (size_t start = 0; start < records.size(); start += kBatch) {
+      const size_t n = std::min(kBatch, records.size() - start);
+      texts_.assign(n, std::string());
+      std::atomic<size_t> next{0};
+      workers_.Run([&] {
+        for (size_t i = next++; i < n; i = next++) texts_[i] = RecordText(records[start + i]);
+      });
+      for (const std::string& text : texts_) Compact(text);
+    }
     Close(']');
   }
 
@@ -331,6 +347,8 @@ class JsonStream {
   std::vector<size_t> counts_;  // elements so far at each open depth
   bool after_key_ = false;
   std::string buffer_;
+  node::chain::Workers workers_;
+  std::vector<std::string> texts_;  // a batch of printed records
 };
 
 // The decisions register as table rows (the columns of `bas decisions --format md`).
