@@ -1,7 +1,6 @@
 #include "cli/audit_report.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cctype>
 #include <ctime>
 #include <map>
@@ -314,10 +313,7 @@ class JsonStream {
     for (size_t start = 0; start < records.size(); start += kBatch) {
       const size_t n = std::min(kBatch, records.size() - start);
       texts_.assign(n, std::string());
-      std::atomic<size_t> next{0};
-      workers_.Run([&] {
-        for (size_t i = next++; i < n; i = next++) texts_[i] = RecordText(records[start + i]);
-      });
+      workers_.ForEach(n, [&](size_t i) { texts_[i] = RecordText(records[start + i]); });
       for (const std::string& text : texts_) Compact(text);
     }
     Close(']');

@@ -70,11 +70,9 @@ class ReplayState final : public governance::KvReader {
   const size_t hot_entries_;
   // Key -> value (nullopt: absent), for keys that governance::ReadByEveryTx names. Filled by
   // reads (hence mutable) and by Apply.
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
-  };
-  mutable std::unordered_map<std::string, std::optional<std::string>, Hash, std::equal_to<>> hot_;
+  mutable std::unordered_map<std::string, std::optional<std::string>, governance::KeyHash,
+                             std::equal_to<>>
+      hot_;
 };
 
 }  // namespace bas::cli

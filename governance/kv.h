@@ -29,6 +29,13 @@ class KvReader {
 // Changes to a state: key -> new value, or nullopt for a deletion. Ordered by key.
 using WriteSet = std::map<std::string, std::optional<std::string>, std::less<>>;
 
+// Hash of a key for unordered maps of state entries, looked up by string_view without building
+// a key string (C++20 heterogeneous lookup, with std::equal_to<>).
+struct KeyHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
+};
+
 // A state held in memory: for tests, the scenario runner and the auditor's replay.
 class MemoryKv final : public KvReader {
  public:

@@ -1,8 +1,6 @@
 #include "node/chain/executor.h"
 
-#include <atomic>
 #include <map>
-#include <thread>
 
 #include "governance/query.h"
 #include "node/chain/encoding.h"
@@ -154,17 +152,14 @@ Result<std::vector<governance::CheckedTx>> CheckBlockTxs(
     Workers& workers, const KnownTxs& known) {
   const size_t n = static_cast<size_t>(txs.size());
   std::vector<governance::CheckTxResult> checked(n);
-  std::atomic<size_t> next{0};
-  workers.Run([&] {
-    for (size_t i = next++; i < n; i = next++) {
-      if (known) {
-        if (auto tx = known(txs[i])) {
-          checked[i].tx = *tx;
-          continue;
-        }
+  workers.ForEach(n, [&](size_t i) {
+    if (known) {
+      if (auto tx = known(txs[i])) {
+        checked[i].tx = *tx;
+        return;
       }
-      checked[i] = governance::CheckTx(txs[i], chain_id);
     }
+    checked[i] = governance::CheckTx(txs[i], chain_id);
   });
   std::vector<governance::CheckedTx> out;
   out.reserve(n);

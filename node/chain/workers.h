@@ -5,7 +5,9 @@
 // again.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -27,6 +29,16 @@ class Workers {
   // Runs fn on every kept thread and on the calling thread at once; returns when every call
   // has returned. fn must not throw. One Run at a time (calls from several threads wait).
   void Run(const std::function<void()>& fn);
+
+  // Calls fn(i) for every i in [0, n) on all the threads, each taking the next index as it
+  // becomes free (items of uneven cost stay balanced); returns when all calls have returned.
+  template <typename Fn>
+  void ForEach(size_t n, Fn&& fn) {
+    std::atomic<size_t> next{0};
+    Run([&] {
+      for (size_t i = next++; i < n; i = next++) fn(i);
+    });
+  }
 
  private:
   void Loop();

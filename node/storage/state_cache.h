@@ -37,12 +37,8 @@ class StateCache final : public governance::KvReader {
   const ChainStore& store_;
   const size_t max_entries_;
   mutable std::shared_mutex mu_;
-  // Looked up by string_view without building a key string (C++20 heterogeneous lookup).
-  struct KeyHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
-  };
-  mutable std::unordered_map<std::string, std::optional<std::string>, KeyHash, std::equal_to<>>
+  mutable std::unordered_map<std::string, std::optional<std::string>, governance::KeyHash,
+                             std::equal_to<>>
       entries_;
   uint64_t generation_ = 0;  // Apply calls so far: a miss read across one is not cached
 };
