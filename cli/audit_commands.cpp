@@ -11,17 +11,42 @@
 #include <google/protobuf/util/json_util.h>
 #include <unistd.h>
 
-#include "cli/audit.h"
-#include "cli/audit_report.h"
-#include "cli/ledger_source.h"
+#include "cli/audit/auditor.h"
+#include "cli/audit/ledger_source.h"
+#include "cli/audit/report.h"
 #include "crypto/encoding.h"
 
 namespace bas::cli {
+
+using audit::AnnualReportFormat;
+using audit::AuditLedger;
+using audit::AuditOptions;
+using audit::AuditProgress;
+using audit::AuditReportFormat;
+using audit::AuditResult;
+using audit::DescribeDiscrepancy;
+using audit::ExportLedger;
+using audit::FormatAnnualReport;
+using audit::kDiscrepancy;
+using audit::kLedgerMalformed;
+using audit::LedgerSource;
+using audit::OpenDataDirSource;
+using audit::OpenExportSource;
+using audit::OpenNodeSource;
+using audit::ParseAnnualReportFormat;
+using audit::ParseAuditReportFormat;
+using audit::WriteAuditReport;
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
 Error Usage(std::string message) { return Error{std::string(kUsageError), std::move(message)}; }
+
+// The one height the libraries are asked for is --to-height's.
+Error ToHeightFlag(Error error) {
+  return error.code == audit::kHeightOutOfRange ? WithFlag("--to-height", std::move(error)) : error;
+}
 
 Result<std::unique_ptr<LedgerSource>> OpenSource(const ClientOptions& options,
                                                  const LedgerSourceFlags& flags) {
@@ -30,7 +55,7 @@ Result<std::unique_ptr<LedgerSource>> OpenSource(const ClientOptions& options,
   }
   if (!flags.data_dir.empty()) return OpenDataDirSource(flags.data_dir);
   if (!flags.export_file.empty()) return OpenExportSource(flags.export_file);
-  return OpenNodeSource(options);
+  return OpenNodeSource(options.endpoint());
 }
 
 // The genesis the auditor trusts: JSON in the proto3 mapping, as `basd` reads it.
@@ -137,7 +162,7 @@ Result<AuditResult> Audit(const ClientOptions& options, const LedgerSourceFlags&
   };
   Result<AuditResult> result = AuditLedger(**source, *genesis, audit_options);
   progress.Done();
-  if (!result.ok()) return result.error();
+  if (!result.ok()) return ToHeightFlag(result.error());
   if (result->clean()) {
     char timing[64];
     std::snprintf(timing, sizeof(timing), "%.2f s (%.0f tx/s)", result->seconds,
@@ -167,7 +192,7 @@ int RunExport(const ClientOptions& options, const ExportFlags& flags) {
     progress.Update(h, last, 0, std::chrono::duration<double>(Clock::now() - started).count());
   });
   progress.Done();
-  if (!s.ok()) return ReportError(s.error());
+  if (!s.ok()) return ReportError(ToHeightFlag(s.error()));
   const uint64_t last = flags.to_height.value_or((*source)->last_height());
   std::cerr << "bas: export: the genesis and heights 1 to " << last << " of "
             << (*source)->Describe() << " written to " << flags.out << "\n";
@@ -176,7 +201,7 @@ int RunExport(const ClientOptions& options, const ExportFlags& flags) {
 
 int RunAudit(const ClientOptions& options, const AuditFlags& flags) {
   Result<AuditReportFormat> format = ParseAuditReportFormat(flags.format);
-  if (!format.ok()) return ReportError(format.error());
+  if (!format.ok()) return ReportError(WithFlag("--format", format.error()));
   Result<AuditResult> result = Audit(options, flags.source, flags.genesis_file, flags.to_height,
                                      flags.threads, flags.scratch_dir);
   if (!result.ok()) return ReportError(result.error());
@@ -202,7 +227,7 @@ int RunAudit(const ClientOptions& options, const AuditFlags& flags) {
 
 int RunAnnualReport(const ClientOptions& options, const AnnualReportFlags& flags) {
   Result<AnnualReportFormat> format = ParseAnnualReportFormat(flags.format);
-  if (!format.ok()) return ReportError(format.error());
+  if (!format.ok()) return ReportError(WithFlag("--format", format.error()));
   if (flags.coalition.empty()) return ReportError(Usage("--coalition ID is required"));
   if (flags.year < 1970 || flags.year > 9999) return ReportError(Usage("--year: YYYY"));
   Result<AuditResult> result = Audit(options, flags.source, flags.genesis_file, flags.to_height,

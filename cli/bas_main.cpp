@@ -28,7 +28,7 @@
 #include "cli/client_options.h"
 #include "cli/keys.h"
 #include "cli/read_commands.h"
-#include "cli/scenario.h"
+#include "cli/scenario/runner.h"
 #include "cli/tx_commands.h"
 
 namespace {
@@ -77,15 +77,16 @@ int RunScenarioFile(const std::string& file) {
     return kExitInternal;
   }
   std::string source = file == "-" ? "<stdin>" : file;
-  bas::Result<nlohmann::json> json = bas::cli::ParseScenarioJson(*text);
+  bas::Result<nlohmann::json> json = bas::scenario::ParseScenarioJson(*text);
   if (!json.ok()) {
     std::cerr << "bas: " << source << ": " << json.error().message << "\n";
     return kExitMalformed;
   }
-  bas::Result<bas::cli::ScenarioRun> run = bas::cli::RunScenario(*json);
+  bas::Result<bas::scenario::ScenarioRun> run = bas::scenario::RunScenario(*json);
   if (!run.ok()) {
     const std::string& code = run.error().code;
-    bool malformed = code == bas::cli::kMalformedScenario || code == bas::cli::kInvalidGenesis;
+    bool malformed =
+        code == bas::scenario::kMalformedScenario || code == bas::scenario::kInvalidGenesis;
     std::cerr << "bas: " << source << ": " << run.error().message << "\n";
     return malformed ? kExitMalformed : kExitInternal;
   }

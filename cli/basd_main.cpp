@@ -23,6 +23,7 @@
 #include "node/chain/executor.h"
 #include "node/daemon/config.h"
 #include "node/daemon/dev.h"
+#include "node/daemon/genesis_builder.h"
 #include "node/daemon/node.h"
 #include "node/rpc/server.h"
 
@@ -100,48 +101,6 @@ int StartDev(fs::path home, const std::string& rpc, uint64_t voting_period_s) {
   return RunNode(*config, *genesis, *key, true);
 }
 
-// --member COALITION/ID/GROUP/ROLE[+ROLE...]/KEYHEX[/NAME]
-bas::Result<bas::v1::MemberInfo> ParseMember(const std::string& spec) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  for (int i = 0; i < 5; ++i) {
-    const size_t slash = spec.find('/', start);
-    if (slash == std::string::npos) break;
-    parts.push_back(spec.substr(start, slash - start));
-    start = slash + 1;
-  }
-  parts.push_back(spec.substr(start));
-  if (parts.size() < 5) {
-    return bas::Error{"INVALID_GENESIS",
-                      "--member " + spec + ": expected COALITION/ID/GROUP/ROLES/KEYHEX[/NAME]"};
-  }
-  bas::v1::MemberInfo m;
-  m.set_id(parts[1]);
-  bas::v1::StakeholderGroup group;
-  if (!bas::v1::StakeholderGroup_Parse(parts[2], &group) || group == bas::v1::GROUP_UNSPECIFIED) {
-    return bas::Error{"INVALID_GENESIS", "--member " + spec + ": unknown group " + parts[2]};
-  }
-  m.set_group(group);
-  std::stringstream roles(parts[3]);
-  for (std::string r; std::getline(roles, r, '+');) {
-    bas::v1::Role role;
-    if (!bas::v1::Role_Parse(r, &role) || role == bas::v1::ROLE_UNSPECIFIED) {
-      return bas::Error{"INVALID_GENESIS", "--member " + spec + ": unknown role " + r};
-    }
-    m.add_roles(role);
-  }
-  auto key = bas::crypto::HexDecodeFixed<32>(parts[4]);
-  if (!key.ok())
-    return bas::Error{"INVALID_GENESIS", "--member " + spec + ": key: " + key.error().message};
-  m.set_key(std::string(key->begin(), key->end()));
-  if (parts.size() > 5) m.set_name(parts[5]);
-  return m;
-}
-
-}  // namespace
-
-namespace {
-
 // Protobuf logs a line for every string field with invalid UTF-8 it refuses to parse, which
 // anyone can trigger by sending such a tx: keep those at debug level, not on the operator's
 // console. The refusal itself is reported to the sender with a stable code.
@@ -204,53 +163,6 @@ int main(int argc, char** argv) {
   gnew->add_option("--idle-interval", idle_interval, "Seconds before an empty block");
   gnew->add_option("--out", out_file, "Output file (default HOME/genesis.json)");
   gnew->callback([&] {
-    bas::v1::Genesis g;
-    g.set_chain_id(chain_id);
-    g.set_genesis_time(genesis_time != 0 ? genesis_time
-                                         : std::chrono::duration_cast<std::chrono::seconds>(
-                                               std::chrono::system_clock::now().time_since_epoch())
-                                               .count());
-    g.mutable_params()->set_idle_block_interval_s(idle_interval);
-    for (const auto& c : coalitions) {
-      const size_t eq = c.find('=');
-      auto* gc = g.add_coalitions();
-      gc->set_id(c.substr(0, eq));
-      if (eq != std::string::npos) gc->set_name(c.substr(eq + 1));
-    }
-    auto coalition = [&](const std::string& id) -> bas::v1::CoalitionGenesis* {
-      for (auto& c : *g.mutable_coalitions()) {
-        if (c.id() == id) return &c;
-      }
-      return nullptr;
-    };
-    for (const auto& spec : members) {
-      auto m = ParseMember(spec);
-      if (!m.ok()) {
-        exit_code = Fail(kExitUsage, m.error());
-        return;
-      }
-      auto* c = coalition(spec.substr(0, spec.find('/')));
-      if (c == nullptr) {
-        exit_code =
-            Fail(kExitUsage, {"INVALID_GENESIS", "--member " + spec + ": no such --coalition"});
-        return;
-      }
-      *c->add_members() = *m;
-    }
-    for (const auto& spec : rules) {
-      const size_t a = spec.find('/'), b = spec.rfind('/');
-      auto* c = a == std::string::npos ? nullptr : coalition(spec.substr(0, a));
-      if (c == nullptr || b == a) {
-        exit_code = Fail(
-            kExitUsage,
-            {"INVALID_GENESIS", "--rule " + spec + ": expected COALITION/ACTION_TYPE/SECONDS"});
-        return;
-      }
-      auto* r = c->add_rules();
-      r->set_action_type(spec.substr(a + 1, b - a - 1));
-      r->mutable_rule()->set_voting_period_s(
-          std::strtoull(spec.substr(b + 1).c_str(), nullptr, 10));
-    }
     if (validators.empty()) {
       NodeConfig config;
       config.home = g_home;
@@ -261,27 +173,29 @@ int main(int argc, char** argv) {
       }
       validators.push_back(Hex(key->public_key()));
     }
-    for (const auto& spec : validators) {
-      const size_t colon = spec.find(':');
-      auto key = bas::crypto::HexDecodeFixed<32>(spec.substr(0, colon));
-      if (!key.ok()) {
-        exit_code = Fail(kExitUsage,
-                         {"INVALID_GENESIS", "--validator " + spec + ": " + key.error().message});
-        return;
-      }
-      auto* v = g.add_validators();
-      v->set_key(std::string(key->begin(), key->end()));
-      v->set_power(colon == std::string::npos
-                       ? 10
-                       : std::strtoull(spec.substr(colon + 1).c_str(), nullptr, 10));
+    auto g = bas::node::daemon::BuildGenesis(bas::node::daemon::GenesisSpec{
+        .chain_id = chain_id,
+        .genesis_time = genesis_time != 0 ? genesis_time
+                                          : std::chrono::duration_cast<std::chrono::seconds>(
+                                                std::chrono::system_clock::now().time_since_epoch())
+                                                .count(),
+        .idle_block_interval_s = idle_interval,
+        .coalitions = coalitions,
+        .members = members,
+        .validators = validators,
+        .rules = rules,
+    });
+    if (!g.ok()) {
+      exit_code = Fail(kExitUsage, g.error());
+      return;
     }
     // Validated by executing it, exactly as the node will.
-    if (auto state = bas::node::chain::ExecuteGenesis(g); !state.ok()) {
+    if (auto state = bas::node::chain::ExecuteGenesis(*g); !state.ok()) {
       exit_code = Fail(kExitUsage, state.error());
       return;
     }
     const fs::path out = out_file.empty() ? fs::path(g_home) / "genesis.json" : fs::path(out_file);
-    if (auto s = bas::node::daemon::WriteGenesis(out, g); !s.ok()) {
+    if (auto s = bas::node::daemon::WriteGenesis(out, *g); !s.ok()) {
       exit_code = Fail(kExitRuntime, s.error());
       return;
     }

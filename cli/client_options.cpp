@@ -3,19 +3,29 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "cli/audit/errors.h"
+#include "cli/client/errors.h"
+#include "cli/scenario/format.h"
+
 namespace bas::cli {
 
 int ExitStatusOf(const Error& error) {
   const std::string& code = error.code;
-  if (code == kUsageError || code == "MALFORMED_KEYFILE" || code == "BAD_PASSPHRASE" ||
-      code == "MALFORMED_HEX") {
+  if (code == kUsageError || code == client::kInvalidInput || code == audit::kHeightOutOfRange ||
+      code == scenario::kMalformedScenario || code == scenario::kInvalidGenesis ||
+      code == "MALFORMED_KEYFILE" || code == "BAD_PASSPHRASE" || code == "MALFORMED_HEX") {
     return kExitUsage;
   }
-  if (code == kRefused) return kExitRefused;
-  if (code == kNotFound) return kExitNotFound;
-  if (code == kVerifyFailed) return kExitVerifyFailed;
-  if (code == kDiscrepancy) return kExitDiscrepancy;
+  if (code == client::kRefused) return kExitRefused;
+  if (code == client::kNotFound) return kExitNotFound;
+  if (code == client::kVerifyFailed) return kExitVerifyFailed;
+  if (code == audit::kDiscrepancy) return kExitDiscrepancy;
   return kExitInternal;
+}
+
+Error WithFlag(std::string_view flag, Error error) {
+  error.message = std::string(flag) + ": " + error.message;
+  return error;
 }
 
 int ReportError(const Error& error) {

@@ -1,14 +1,16 @@
 // What every networked `bas` command shares: the global options (node URL, keystore, key,
 // passphrase source, --json), the exit statuses documented in `bas --help` and docs/cli.md, and
-// the error codes of bas::cli that map onto them.
+// the mapping of the libraries' error codes (cli/client/errors.h, cli/audit/errors.h,
+// cli/scenario/format.h, the keystore's) onto them.
 //
-// Lower layers return bas::Error with one of the codes below; the command that gives up prints
-// the message and exits with ExitStatusOf(error). Pure; thread-compatible.
+// The libraries return bas::Error with their codes; the command that gives up prints the
+// message and exits with ExitStatusOf(error). Pure; thread-compatible.
 #pragma once
 
 #include <string>
 #include <string_view>
 
+#include "cli/client/node_client.h"
 #include "crypto/result.h"
 
 namespace bas::cli {
@@ -27,18 +29,21 @@ inline constexpr std::string_view kExitStatusHelp =
     "3 the chain refused the transaction; 4 not found; 5 verification failed; 6 the audit found "
     "a discrepancy.";
 
-// Error codes of bas::cli (Error::code) and the exit status of each.
-inline constexpr std::string_view kUsageError = "USAGE";            // exit 2: the user's input
-inline constexpr std::string_view kNetworkError = "NETWORK";        // exit 1: connect, I/O, timeout
-inline constexpr std::string_view kApiError = "API_ERROR";          // exit 1: any other HTTP error
-inline constexpr std::string_view kRefused = "REFUSED";             // exit 3: HTTP 422
-inline constexpr std::string_view kNotFound = "NOT_FOUND";          // exit 4: HTTP 404, no key file
-inline constexpr std::string_view kVerifyFailed = "VERIFY_FAILED";  // exit 5
-inline constexpr std::string_view kDiscrepancy = "DISCREPANCY";     // exit 6: bas audit, report
-// Any other code ("IO_ERROR", "INTERNAL", a keystore code such as "BAD_PASSPHRASE") exits 1,
-// except the keystore's "MALFORMED_KEYFILE" and "BAD_PASSPHRASE", which are input errors (2).
+// The commands' own code: a flag that is missing, clashes with another or does not parse.
+inline constexpr std::string_view kUsageError = "USAGE";
 
+// The exit status of an error:
+//   2  kUsageError, client::kInvalidInput, audit::kHeightOutOfRange, the scenario's
+//      MALFORMED_SCENARIO and INVALID_GENESIS, the keystore's MALFORMED_KEYFILE and
+//      BAD_PASSPHRASE, MALFORMED_HEX
+//   3  client::kRefused        4  client::kNotFound
+//   5  client::kVerifyFailed   6  audit::kDiscrepancy
+//   1  anything else ("IO_ERROR", "INTERNAL", client::kNetworkError, client::kApiError, ...)
 int ExitStatusOf(const Error& error);
+
+// A library's error about a flag's value, with the flag named: "--format: unknown format xml:
+// ...". The code stays the library's.
+Error WithFlag(std::string_view flag, Error error);
 
 // Prints "bas: MESSAGE" on standard error and returns ExitStatusOf(error).
 int ReportError(const Error& error);
@@ -51,6 +56,8 @@ struct ClientOptions {
   std::string passphrase_file;                      // --passphrase-file
   bool json = false;                                // --json
   double timeout_s = 60;                            // --timeout: per HTTP request
+
+  client::Endpoint endpoint() const { return client::Endpoint{node_url, timeout_s}; }
 };
 
 // Pretty JSON (nlohmann::json or ordered_json) for standard output, with invalid UTF-8 in user

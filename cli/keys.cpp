@@ -116,7 +116,7 @@ Result<crypto::KeyFileInfo> ReadInfo(const ClientOptions& options, const std::st
   const fs::path path = KeyFilePath(options.keystore_dir, name);
   std::error_code ec;
   if (!fs::exists(path, ec)) {
-    return Error{std::string(kNotFound), "no key " + name + " in " + options.keystore_dir};
+    return Error{std::string(client::kNotFound), "no key " + name + " in " + options.keystore_dir};
   }
   return crypto::ReadKeyFileInfo(path);
 }
@@ -174,7 +174,7 @@ Result<crypto::KeyPair> LoadKey(const ClientOptions& options, std::string_view n
   const fs::path path = KeyFilePath(options.keystore_dir, name);
   std::error_code ec;
   if (!fs::exists(path, ec)) {
-    return Error{std::string(kNotFound),
+    return Error{std::string(client::kNotFound),
                  "no key " + std::string(name) + " in " + options.keystore_dir};
   }
   Result<std::string> passphrase =

@@ -6,13 +6,38 @@
 #include <optional>
 
 #include "bas/v1/state.pb.h"
+#include "cli/client/format.h"
+#include "cli/client/node_client.h"
+#include "cli/client/verify.h"
 #include "cli/keys.h"
-#include "cli/node_client.h"
-#include "cli/tables.h"
-#include "cli/verify.h"
 #include "crypto/encoding.h"
 
 namespace bas::cli {
+
+using client::DecisionsFormat;
+using client::FormatAssessments;
+using client::FormatDecisions;
+using client::FormatDirectory;
+using client::FormatMeetings;
+using client::FormatMembers;
+using client::FormatProposal;
+using client::FormatProposalList;
+using client::FormatUnixTime;
+using client::FormatVerifyReport;
+using client::JsonInt;
+using client::MakeNodeClient;
+using client::MemberRow;
+using client::NodeClient;
+using client::ParseDecisionsFormat;
+using client::ProposalRow;
+using client::ProposalView;
+using client::ProtoFromJson;
+using client::ResolveProposalId;
+using client::UrlEncode;
+using client::VerifyCheck;
+using client::VerifyReport;
+using client::VerifyTxResponse;
+
 namespace {
 
 using nlohmann::json;
@@ -40,7 +65,7 @@ void PrintJson(const json& value) {
 // GET target, then print it as JSON (--json) or through show(answer).
 template <typename Show>
 int Read(const ClientOptions& options, const std::string& target, Show show) {
-  Result<NodeClient> node = MakeNodeClient(options);
+  Result<NodeClient> node = MakeNodeClient(options.endpoint());
   if (!node.ok()) return ReportError(node.error());
   Result<json> answer = node->GetJson(target);
   if (!answer.ok()) return ReportError(answer.error());
@@ -103,7 +128,7 @@ int RunAccount(const ClientOptions& options, const std::string& key) {
     Result<crypto::KeyFileInfo> info = crypto::ReadKeyFileInfo(path);
     if (!info.ok()) {
       return ReportError(info.error().code == "IO_ERROR"
-                             ? Error{std::string(kNotFound),
+                             ? Error{std::string(client::kNotFound),
                                      "no key " + options.key_name + " in " + options.keystore_dir}
                              : info.error());
     }
@@ -150,7 +175,7 @@ int RunProposals(const ClientOptions& options, const std::string& coalition,
 }
 
 int RunProposal(const ClientOptions& options, const std::string& id) {
-  Result<NodeClient> node = MakeNodeClient(options);
+  Result<NodeClient> node = MakeNodeClient(options.endpoint());
   if (!node.ok()) return ReportError(node.error());
   Result<std::string> full = ResolveProposalId(*node, id);
   if (!full.ok()) return ReportError(full.error());
@@ -189,7 +214,7 @@ int RunProposal(const ClientOptions& options, const std::string& id) {
 }
 
 int RunMembers(const ClientOptions& options, const std::string& coalition, bool all) {
-  Result<NodeClient> node = MakeNodeClient(options);
+  Result<NodeClient> node = MakeNodeClient(options.endpoint());
   if (!node.ok()) return ReportError(node.error());
   Result<std::vector<std::string>> coalitions = CoalitionIds(*node, coalition);
   if (!coalitions.ok()) return ReportError(coalitions.error());
@@ -225,7 +250,7 @@ int RunDecisions(const ClientOptions& options, const std::string& coalition,
     effective.json = true;
   } else if (!options.json) {
     Result<DecisionsFormat> f = ParseDecisionsFormat(format);
-    if (!f.ok()) return ReportError(f.error());
+    if (!f.ok()) return ReportError(WithFlag("--format", f.error()));
     parsed = *f;
   }
   return Read(effective, WithQuery("/v1/decisions", "coalition", coalition),
@@ -256,7 +281,7 @@ int RunAssessments(const ClientOptions& options) {
 }
 
 int RunMeetings(const ClientOptions& options, const std::string& coalition) {
-  Result<NodeClient> node = MakeNodeClient(options);
+  Result<NodeClient> node = MakeNodeClient(options.endpoint());
   if (!node.ok()) return ReportError(node.error());
   Result<std::vector<std::string>> coalitions = CoalitionIds(*node, coalition);
   if (!coalitions.ok()) return ReportError(coalitions.error());
@@ -285,7 +310,7 @@ int RunVerifyVote(const ClientOptions& options, const std::string& tx_id) {
   if (!crypto::HexDecodeFixed<32>(id).ok()) {
     return ReportError(Error{std::string(kUsageError), "TXID: expected 64 hex digits"});
   }
-  Result<NodeClient> node = MakeNodeClient(options);
+  Result<NodeClient> node = MakeNodeClient(options.endpoint());
   if (!node.ok()) return ReportError(node.error());
   Result<json> answer = node->GetJson("/v1/txs/" + id);
   if (!answer.ok()) return ReportError(answer.error());

@@ -9,13 +9,34 @@
 #include <memory>
 #include <sstream>
 
+#include "cli/client/format.h"
+#include "cli/client/tx_builder.h"
 #include "cli/keys.h"
-#include "cli/tables.h"
-#include "cli/tx_builder.h"
 #include "crypto/encoding.h"
 #include "governance/engine.h"
 
 namespace bas::cli {
+
+using client::ActionFlag;
+using client::ApplyFlags;
+using client::AssessFlags;
+using client::BuildApply;
+using client::BuildAssess;
+using client::BuildMeeting;
+using client::BuildPropose;
+using client::BuildVote;
+using client::BuildWithdraw;
+using client::ChainStatus;
+using client::DescribeTx;
+using client::JsonInt;
+using client::MakeNodeClient;
+using client::MeetingFlags;
+using client::NodeClient;
+using client::ParseVoteSpec;
+using client::ProposeFlags;
+using client::ResolveProposalId;
+using client::SubmitResult;
+using client::VoteFlags;
 namespace {
 
 using nlohmann::json;
@@ -85,7 +106,7 @@ int Submit(const ClientOptions& options, NodeClient& node, const std::string& si
   if (!submitted.ok()) {
     Error error = submitted.error();
     error.message = "tx " + tx_id + ": " + error.message;
-    if (error.code == kApiError && error.message.find("TIMEOUT") != std::string::npos) {
+    if (error.code == client::kCommitTimeout) {
       error.message += " (check later: bas verify-vote " + tx_id + ")";
     }
     return ReportError(error);
@@ -271,7 +292,7 @@ TxBuilder VoteSpecBuilder(std::string spec) {
 int RunSubmitTx(const ClientOptions& options, const TxBuilder& build, const SubmitFlags& flags) {
   Result<crypto::KeyPair> key = LoadKey(options, options.key_name);
   if (!key.ok()) return ReportError(key.error());
-  Result<NodeClient> node = MakeNodeClient(options);
+  Result<NodeClient> node = MakeNodeClient(options.endpoint());
   if (!node.ok()) return ReportError(node.error());
   Result<ChainStatus> status = node->Status();
   if (!status.ok()) return ReportError(status.error());
@@ -298,7 +319,7 @@ int RunSignTx(const ClientOptions& options, const SignFlags& flags, const TxBuil
   std::string chain_id = flags.chain_id;
   std::optional<uint64_t> nonce = flags.nonce;
   if (!flags.offline) {
-    Result<NodeClient> client = MakeNodeClient(options);
+    Result<NodeClient> client = MakeNodeClient(options.endpoint());
     if (!client.ok()) return ReportError(client.error());
     node.emplace(std::move(*client));
     if (chain_id.empty()) {
@@ -363,7 +384,7 @@ int RunBroadcastTx(const ClientOptions& options, const std::string& file, bool w
   if (!bytes.ok() || bytes->empty()) {
     return ReportError(UsageError(file + ": expected the hex of a SignedTx (bas tx sign --out)"));
   }
-  Result<NodeClient> node = MakeNodeClient(options);
+  Result<NodeClient> node = MakeNodeClient(options.endpoint());
   if (!node.ok()) return ReportError(node.error());
   return Submit(options, *node, std::string(bytes->begin(), bytes->end()), wait);
 }

@@ -20,8 +20,8 @@
 #include <CLI/CLI.hpp>
 
 #include "bas/v1/tx.pb.h"
+#include "cli/client/node_client.h"
 #include "cli/client_options.h"
-#include "cli/node_client.h"
 #include "crypto/result.h"
 #include "crypto/schnorr.h"
 
@@ -32,7 +32,7 @@ struct TxContext {
   const ClientOptions& options;
   std::string chain_id;
   const crypto::KeyPair& signer;
-  NodeClient* node;  // nullptr offline: ids must then be given in full
+  client::NodeClient* node;  // nullptr offline: ids must then be given in full
 };
 
 // Builds a tx body (without chain id and nonce) from the flags parsed into its command.

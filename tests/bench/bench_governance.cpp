@@ -7,7 +7,7 @@
 
 #include <benchmark/benchmark.h>
 
-#include "cli/scenario.h"
+#include "cli/scenario/runner.h"
 #include "governance/engine.h"
 #include "governance/kv.h"
 
@@ -151,13 +151,13 @@ void BM_Scenario100kVotes(benchmark::State& st) {
   }
   steps.push_back({{"t", 8 * 24 * 3600}});
   s["steps"] = steps;
-  auto parsed = bas::cli::ParseScenario(s);
+  auto parsed = bas::scenario::ParseScenario(s);
   if (!parsed.ok()) {
     st.SkipWithError(parsed.error().message.c_str());
     return;
   }
   for (auto _ : st) {
-    auto run = bas::cli::RunScenario(*parsed);
+    auto run = bas::scenario::RunScenario(*parsed);
     if (!run.ok() || !run->output["rejected"].empty()) st.SkipWithError("scenario failed");
     benchmark::DoNotOptimize(run);
   }

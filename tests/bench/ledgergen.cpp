@@ -26,7 +26,7 @@
 #include <sys/resource.h>
 
 #include "bas/v1/chain.pb.h"
-#include "cli/ledger_export.h"
+#include "cli/audit/export_format.h"
 #include "governance/engine.h"
 #include "governance/kv.h"
 #include "node/chain/commit.h"
@@ -166,12 +166,12 @@ int Run(const Params& p) {
 
   const std::vector<BlockPlan> plan = Plan(p);
   bas::v1::ExportHeader header;
-  header.set_format_version(bas::cli::kExportFormatVersion);
+  header.set_format_version(bas::audit::kExportFormatVersion);
   header.set_chain_id(chain_id);
   header.set_first_height(plan.empty() ? 0 : 1);
   header.set_last_height(plan.size());
   header.set_has_results(true);
-  auto writer = bas::cli::ExportWriter::Create(p.out, header, genesis);
+  auto writer = bas::audit::ExportWriter::Create(p.out, header, genesis);
   if (!writer.ok()) Die(writer.error().message);
 
   bas::v1::ValidatorSet set;

@@ -25,7 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bas/v1/chain.pb.h"
-#include "cli/http_client.h"
+#include "cli/client/http_client.h"
 #include "crypto/encoding.h"
 #include "governance/engine.h"
 
@@ -88,7 +88,7 @@ int WriteGenesis(int members, const std::vector<std::string>& validator_hexes,
 }
 
 // POSTs a TxBatch and waits for the commit; the parsed {"results": [...]}.
-nlohmann::json PostBatch(bas::cli::HttpClient& http, const std::vector<std::string>& txs,
+nlohmann::json PostBatch(bas::client::HttpClient& http, const std::vector<std::string>& txs,
                          size_t from, size_t to) {
   bas::v1::TxBatch batch;
   for (size_t i = from; i < to; ++i) batch.add_txs(txs[i]);
@@ -130,7 +130,7 @@ double VerifyRate(const std::vector<std::string>& txs, double seconds) {
 }
 
 // GET /v1/status of a node; dies if it does not answer 200.
-nlohmann::json Status(bas::cli::HttpClient& http) {
+nlohmann::json Status(bas::client::HttpClient& http) {
   auto status = http.Get("/v1/status");
   if (!status.ok() || status->status != 200) Die("GET /v1/status failed");
   return nlohmann::json::parse(status->body);
@@ -138,13 +138,13 @@ nlohmann::json Status(bas::cli::HttpClient& http) {
 
 int Run(const std::vector<std::string>& nodes, int members, size_t total, size_t batch_size,
         int connections) {
-  std::vector<bas::cli::HttpUrl> urls;
+  std::vector<bas::client::HttpUrl> urls;
   for (const auto& node : nodes) {
-    auto url = bas::cli::ParseHttpUrl(node);
+    auto url = bas::client::ParseHttpUrl(node);
     if (!url.ok()) Die(url.error().message);
     urls.push_back(*url);
   }
-  bas::cli::HttpClient http(urls.front());
+  bas::client::HttpClient http(urls.front());
   const std::string chain_id = Status(http)["chain_id"];
 
   // One resolution per `members` votes; member 0 proposes them all.
@@ -176,7 +176,7 @@ int Run(const std::vector<std::string>& nodes, int members, size_t total, size_t
   }
   // Every node must know the proposals before it is sent votes on them.
   for (size_t n = 1; n < urls.size(); ++n) {
-    bas::cli::HttpClient other(urls[n]);
+    bas::client::HttpClient other(urls[n]);
     const auto deadline = Clock::now() + std::chrono::seconds(60);
     while (Status(other)["height"].get<uint64_t>() < proposals_height) {
       if (Clock::now() > deadline) Die(nodes[n] + " did not reach the proposals' height");
@@ -223,7 +223,7 @@ int Run(const std::vector<std::string>& nodes, int members, size_t total, size_t
   std::vector<std::thread> clients;
   for (int c = 0; c < connections; ++c) {
     clients.emplace_back([&, c] {
-      bas::cli::HttpClient conn(urls[c % urls.size()]);
+      bas::client::HttpClient conn(urls[c % urls.size()]);
       for (size_t b = next_batch++; b * batch_size < total; b = next_batch++) {
         const size_t from = b * batch_size, to = std::min(total, from + batch_size);
         const auto sent = Clock::now();

@@ -94,7 +94,7 @@ expect 1 "cannot connect" "$bas" --node http://127.0.0.1:1 status
 expect 1 "cannot connect" "$bas" --node http://127.0.0.1:1 tx broadcast "$tmp/vote.hex"
 expect 2 "https is not supported" "$bas" --node https://127.0.0.1:1 status
 expect 2 "expected 64 hex digits" "$bas" --node http://127.0.0.1:1 verify-vote abc
-expect 2 "--format xml" "$bas" --node http://127.0.0.1:1 decisions --format xml
+expect 2 "--format: unknown format xml" "$bas" --node http://127.0.0.1:1 decisions --format xml
 expect 2 "no key" "$bas" --node http://127.0.0.1:1 vote "$id" YES
 expect 2 "" "$bas" vote "$id"
 printf "not hex\n" >"$tmp/nothex"

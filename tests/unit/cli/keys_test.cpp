@@ -125,7 +125,7 @@ TEST_F(KeystoreTest, LoadKeyDecryptsWithThePassphrase) {
   EXPECT_EQ(wrong.error().code, "BAD_PASSPHRASE");
   EXPECT_EQ(ExitStatusOf(wrong.error()), kExitUsage);
 
-  EXPECT_EQ(LoadKey(options_, "nobody").error().code, kNotFound);
+  EXPECT_EQ(LoadKey(options_, "nobody").error().code, client::kNotFound);
   EXPECT_EQ(LoadKey(options_, "").error().code, kUsageError);
   EXPECT_EQ(LoadKey(options_, "../gov-1").error().code, kUsageError);
 }

@@ -138,7 +138,7 @@ TEST(RunnerContractTest, MalformedScenarioIsAnErrorNamingTheField) {
   for (const Bad& c : cases) {
     json s = RichScenario();
     c.patch(s);
-    Result<cli::ScenarioRun> run = cli::RunScenario(s);
+    Result<scenario::ScenarioRun> run = scenario::RunScenario(s);
     ASSERT_FALSE(run.ok()) << c.what;
     EXPECT_EQ(run.error().code, "MALFORMED_SCENARIO") << c.what;
     EXPECT_FALSE(run.error().message.empty()) << c.what;
@@ -146,8 +146,8 @@ TEST(RunnerContractTest, MalformedScenarioIsAnErrorNamingTheField) {
 }
 
 TEST(RunnerContractTest, ScenarioKeyIsTheTaggedHashOfTheId) {
-  EXPECT_EQ(cli::ScenarioSecretKey("gov-1"), crypto::TaggedHash("bas/scenario-key", "gov-1"));
-  EXPECT_NE(cli::ScenarioSecretKey("gov-1"), cli::ScenarioSecretKey("gov-2"));
+  EXPECT_EQ(scenario::ScenarioSecretKey("gov-1"), crypto::TaggedHash("bas/scenario-key", "gov-1"));
+  EXPECT_NE(scenario::ScenarioSecretKey("gov-1"), scenario::ScenarioSecretKey("gov-2"));
 }
 
 }  // namespace

@@ -15,10 +15,10 @@
 namespace bas::governance::testing {
 namespace {
 
-constexpr std::string_view kChain = cli::kScenarioChainId;
+constexpr std::string_view kChain = scenario::kScenarioChainId;
 
 crypto::KeyPair Key(std::string_view id) {
-  Result<crypto::KeyPair> pair = crypto::KeyPair::FromSecret(cli::ScenarioSecretKey(id));
+  Result<crypto::KeyPair> pair = crypto::KeyPair::FromSecret(scenario::ScenarioSecretKey(id));
   EXPECT_TRUE(pair.ok()) << id;
   return pair.value();
 }

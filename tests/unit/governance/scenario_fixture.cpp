@@ -143,7 +143,7 @@ json IgfSession(std::string_view title) {
 std::string Hex64(char c) { return std::string(64, c); }
 
 TestRun RunOk(const json& scenario) {
-  Result<cli::ScenarioRun> run = cli::RunScenario(scenario);
+  Result<scenario::ScenarioRun> run = scenario::RunScenario(scenario);
   if (!run.ok()) {
     ADD_FAILURE() << "RunScenario failed: " << run.error().code << ": " << run.error().message
                   << "\nscenario: " << scenario.dump();
@@ -190,7 +190,7 @@ std::vector<std::string> GroupNames(const json& decision) {
 }
 
 crypto::PublicKey ScenarioKey(std::string_view id) {
-  Result<crypto::KeyPair> pair = crypto::KeyPair::FromSecret(cli::ScenarioSecretKey(id));
+  Result<crypto::KeyPair> pair = crypto::KeyPair::FromSecret(scenario::ScenarioSecretKey(id));
   if (!pair.ok()) {
     ADD_FAILURE() << "no key for " << id;
     return {};

@@ -1,5 +1,5 @@
 // Compact builders for governance scenarios (docs/scenarios.md format) and accessors over what
-// bas::cli::RunScenario returns, shared by the governance tests. Expected values in the tests
+// bas::scenario::RunScenario returns, shared by the governance tests. Expected values in the tests
 // come from the rules in DESIGN.md section 3 and scenarios/README.md, worked out by hand.
 #pragma once
 
@@ -13,7 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cli/scenario.h"
+#include "cli/scenario/runner.h"
 #include "crypto/hash.h"
 #include "crypto/schnorr.h"
 #include "governance/kv.h"

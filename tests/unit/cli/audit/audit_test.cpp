@@ -1,21 +1,20 @@
 // The auditor against a ledger of several validators whose set changes midway: a clean ledger
 // audits clean from every source, and each way of forging it is caught and named by the first
 // height, the structure and the reason.
-#include "cli/audit.h"
-
 #include <fstream>
 #include <functional>
 
 #include <gtest/gtest.h>
 
-#include "cli/ledger_source.h"
+#include "cli/audit/auditor.h"
+#include "cli/audit/ledger_source.h"
 #include "governance/query.h"
 #include "node/chain/commit.h"
 #include "node/chain/encoding.h"
 #include "node/storage/chain_store.h"
 #include "tests/unit/cli/audit/ledger_fixture.h"
 
-namespace bas::cli {
+namespace bas::audit {
 namespace {
 
 using node::chain::HashBytes;
@@ -135,7 +134,7 @@ TEST_F(AuditTest, ToHeightStopsThere) {
   options.progress = nullptr;
   auto beyond = AuditLedger(**again, chain().genesis(), options);
   ASSERT_FALSE(beyond.ok());
-  EXPECT_EQ(beyond.error().code, kUsageError);
+  EXPECT_EQ(beyond.error().code, kHeightOutOfRange);
 }
 
 TEST_F(AuditTest, DataDirOfANodeAuditsLikeItsExport) {
@@ -457,4 +456,4 @@ TEST(AuditEvidenceTest, EvidenceIsVerifiedAndReported) {
 }
 
 }  // namespace
-}  // namespace bas::cli
+}  // namespace bas::audit

@@ -1,14 +1,15 @@
 // The export file's framing (docs/export.md): the record layout as documented, a round trip
 // through writer and reader, and each way a file can be malformed, named by the reader.
+#include "cli/audit/export_format.h"
+
 #include <fstream>
 
 #include <gtest/gtest.h>
 
-#include "cli/ledger_export.h"
 #include "crypto/hash.h"
 #include "tests/unit/cli/audit/ledger_fixture.h"
 
-namespace bas::cli {
+namespace bas::audit {
 namespace {
 
 using testing::Record;
@@ -175,4 +176,4 @@ TEST_F(ExportFileTest, BadMagicAndOversizedRecords) {
 }
 
 }  // namespace
-}  // namespace bas::cli
+}  // namespace bas::audit

@@ -5,23 +5,12 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
-#include "cli/ledger_source.h"
+#include "cli/audit/ledger_source.h"
 
-namespace bas::cli::testing {
+namespace bas::audit::testing {
 
 using node::testing::TestChain;
 using node::testing::TxIdOf;
-
-TempDir::TempDir() {
-  std::string templ = (std::filesystem::temp_directory_path() / "bas-audit-test-XXXXXX").string();
-  if (mkdtemp(templ.data()) == nullptr) std::abort();
-  path_ = templ;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
 
 crypto::KeyPair NewValidatorKey() { return node::testing::DeterministicKey("validator", 4); }
 
@@ -94,4 +83,4 @@ Result<AuditResult> AuditFile(const std::filesystem::path& file, const bas::v1::
   return AuditLedger(**source, genesis, options);
 }
 
-}  // namespace bas::cli::testing
+}  // namespace bas::audit::testing

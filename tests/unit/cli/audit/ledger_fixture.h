@@ -11,24 +11,14 @@
 #include <gtest/gtest.h>
 
 #include "bas/v1/chain.pb.h"
-#include "cli/audit.h"
-#include "cli/ledger_export.h"
+#include "cli/audit/auditor.h"
+#include "cli/audit/export_format.h"
+#include "tests/unit/node/temp_dir.h"
 #include "tests/unit/node/test_chain.h"
 
-namespace bas::cli::testing {
+namespace bas::audit::testing {
 
-// A fresh directory under the system's temporary directory, removed with everything in it.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using node::testing::TempDir;
 
 // Four genesis validators of power 1 and six members, then:
 //   1  a resolution (member 0) and a proposal to add validator 4 with power 10 (member 1)
@@ -69,4 +59,4 @@ M Parse(const Record& r) {
 Result<AuditResult> AuditFile(const std::filesystem::path& file, const bas::v1::Genesis& genesis,
                               const std::filesystem::path& scratch_dir);
 
-}  // namespace bas::cli::testing
+}  // namespace bas::audit::testing

@@ -1,16 +1,17 @@
 // The reports of an audit (cli/audit_report.h): they show what the chain itself holds (checked
 // against the chain's own state, not the replay's), escape user text, filter by year, and show
 // nothing but the verdict for a ledger that does not verify.
+#include "cli/audit/report.h"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "cli/audit_report.h"
-#include "cli/tables.h"
+#include "cli/client/format.h"
 #include "crypto/encoding.h"
 #include "governance/query.h"
 #include "tests/unit/cli/audit/ledger_fixture.h"
 
-namespace bas::cli {
+namespace bas::audit {
 namespace {
 
 bool Contains(const std::string& text, const std::string& part) {
@@ -105,7 +106,8 @@ TEST_F(ReportTest, JsonIsLaidOutLikeNlohmannsPrettyPrint) {
 
 TEST_F(ReportTest, CsvIsTheRegisterOfTheChain) {
   EXPECT_EQ(FormatAuditReport(*audit_, AuditReportFormat::kCsv),
-            FormatDecisions(governance::ListDecisions(chain_->state(), ""), DecisionsFormat::kCsv));
+            client::FormatDecisions(governance::ListDecisions(chain_->state(), ""),
+                                    client::DecisionsFormat::kCsv));
 }
 
 TEST_F(ReportTest, MarkdownShowsVerdictRegisterAndDissentEscaped) {
@@ -152,7 +154,7 @@ TEST_F(ReportTest, AnnualReportHtmlEscapesUserText) {
 TEST_F(ReportTest, UnknownCoalitionIsNotFound) {
   auto r = FormatAnnualReport(*audit_, "no-such-dc", 2026, AnnualReportFormat::kMarkdown);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, kNotFound);
+  EXPECT_EQ(r.error().code, client::kNotFound);
 }
 
 TEST(ReportVerdictTest, ADiscrepancyShowsOnlyTheVerdict) {
@@ -178,4 +180,4 @@ TEST(UtcYearTest, YearBoundaries) {
 }
 
 }  // namespace
-}  // namespace bas::cli
+}  // namespace bas::audit
