@@ -1,7 +1,8 @@
-// The governance state machine. One handler per transaction type (Deliver*) and per action
-// type (Execute*), each returning a stable code; the staging is CheckTx (stateless) ->
-// contextual checks -> apply, and every tx and every passed proposal's action list runs in a
-// savepoint of the StateOverlay that is kept or dropped whole.
+// The governance state machine after the stateless stage (tx_check.cpp): contextual checks,
+// then apply. One handler per transaction type (Deliver*) and per action type (Execute*), each
+// returning a stable code, dispatched by a switch over the proto oneof; every tx and every
+// passed proposal's action list runs in a savepoint of the StateOverlay that is kept or
+// dropped whole.
 #include "governance/engine.h"
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 
 #include "crypto/encoding.h"
 #include "governance/keys.h"
+#include "governance/record.h"
 #include "governance/rules.h"
 #include "governance/state_overlay.h"
 #include "governance/validate.h"
@@ -59,92 +61,6 @@ std::string Serialize(const Msg& m) {
 }
 
 }  // namespace
-
-// ---------------------------------------------------------------------------------------------
-// Stateless stage
-
-crypto::Hash32 TxId(const crypto::PublicKey& signer, std::string_view body) {
-  return crypto::TaggedHash("bas/txid", signer, crypto::AsBytes(body));
-}
-
-crypto::Hash32 TxSigHash(std::string_view body) { return crypto::TaggedHash("bas/tx", body); }
-
-crypto::Hash32 RotateKeySigHash(const crypto::PublicKey& old_key, const crypto::PublicKey& new_key,
-                                std::string_view chain_id) {
-  crypto::TaggedHasher h("bas/rotate-key");
-  h.Update(old_key);
-  h.Update(new_key);
-  h.Update(chain_id);
-  return h.Final();
-}
-
-std::string SignTx(const crypto::KeyPair& key, const bas::v1::TxBody& body) {
-  bas::v1::SignedTx tx;
-  tx.set_body(Serialize(body));
-  tx.set_signer(std::string(reinterpret_cast<const char*>(key.public_key().data()), 32));
-  const crypto::Signature sig = key.Sign(TxSigHash(tx.body()));
-  tx.set_signature(std::string(reinterpret_cast<const char*>(sig.data()), sig.size()));
-  return Serialize(tx);
-}
-
-CheckTxResult CheckTx(std::string_view bytes, std::string_view chain_id, bool verify_signature) {
-  CheckTxResult r;
-  auto invalid = [&](std::string message) {
-    r.outcome = {Code::kInvalidArgument, std::move(message)};
-    return r;
-  };
-  if (bytes.size() > kMaxTxBytes) {
-    return invalid("tx is " + std::to_string(bytes.size()) + " bytes, at most " +
-                   std::to_string(kMaxTxBytes));
-  }
-  CheckedTx& tx = r.tx;
-  if (!tx.signed_tx.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return invalid("not a SignedTx");
-  }
-  // One tx, one encoding: a re-encoded or padded copy would be a second tx with the same
-  // meaning. Protobuf writes fields in number order, so a canonical encoder reproduces it.
-  if (Serialize(tx.signed_tx) != bytes) return invalid("SignedTx is not canonically encoded");
-  if (tx.signed_tx.signer().size() != 32) return invalid("signer: must be 32 bytes");
-  if (tx.signed_tx.signature().size() != 64) return invalid("signature: must be 64 bytes");
-  const std::string& body = tx.signed_tx.body();
-  // The id is known from here on, so that even a refused tx can be named to its sender.
-  tx.signer = crypto::ToHash(tx.signed_tx.signer());
-  tx.tx_id = TxId(tx.signer, body);
-  if (!tx.body.ParseFromString(body)) return invalid("body: not a TxBody");
-  if (Serialize(tx.body) != body) return invalid("body: not canonically encoded");
-  if (tx.body.chain_id() != chain_id) {
-    return invalid("chain_id: \"" + tx.body.chain_id() + "\", this chain is \"" +
-                   std::string(chain_id) + "\"");
-  }
-  if (auto e = ValidateTxBody(tx.body); !e.empty()) return invalid(e);
-
-  tx.raw = std::string(bytes);
-  if (verify_signature) {
-    crypto::Signature sig;
-    std::copy(tx.signed_tx.signature().begin(), tx.signed_tx.signature().end(), sig.begin());
-    const crypto::Hash32 msg = TxSigHash(body);
-    // Signers are members who sign again and again: their keys are lifted once per thread.
-    if (!crypto::VerifyWithKeyCache(tx.signer, msg, sig)) {
-      r.outcome = {Code::kBadSignature, "signature does not verify"};
-      return r;
-    }
-    if (tx.body.tx_case() == TxBody::kRotateKey) {
-      const auto& rk = tx.body.rotate_key();
-      const crypto::PublicKey new_key = crypto::ToHash(rk.new_key());
-      crypto::Signature new_sig;
-      std::copy(rk.new_key_signature().begin(), rk.new_key_signature().end(), new_sig.begin());
-      if (!crypto::Verify(new_key, RotateKeySigHash(tx.signer, new_key, chain_id), new_sig)) {
-        r.outcome = {Code::kBadSignature, "new_key_signature does not verify"};
-        return r;
-      }
-    }
-  }
-  r.outcome = {Code::kOk, ""};
-  return r;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Contextual stage and apply
 
 struct Engine::Impl {
   explicit Impl(const KvReader& base) : state(base) {}
@@ -224,10 +140,7 @@ struct Engine::Impl {
   std::optional<Msg> Load(const std::string& key) const {
     auto raw = state.Get(key);
     if (!raw) return std::nullopt;
-    Msg m;
-    // State is written only by this engine; a record that does not parse is corruption.
-    if (!m.ParseFromString(*raw)) std::abort();
-    return m;
+    return ParseRecord<Msg>(key, *raw);
   }
   template <typename Msg>
   void Store(std::string key, const Msg& m) {
@@ -366,9 +279,8 @@ struct Engine::Impl {
     // The electorate: active members with role MEMBER now, with their groups.
     std::map<int, uint64_t> eligible_by_group;
     std::vector<std::pair<std::string, int>> electors;
-    state.Scan(keys::MemberPrefix(coalition), [&](std::string_view, std::string_view raw) {
-      bas::v1::Member m;
-      if (!m.ParseFromArray(raw.data(), static_cast<int>(raw.size()))) std::abort();
+    state.Scan(keys::MemberPrefix(coalition), [&](std::string_view key, std::string_view raw) {
+      const auto m = ParseRecord<bas::v1::Member>(key, raw);
       if (m.active() && HasRole(m.info(), bas::v1::MEMBER)) {
         electors.emplace_back(m.info().id(), m.info().group());
         ++eligible_by_group[m.info().group()];
@@ -528,9 +440,7 @@ struct Engine::Impl {
     state.Scan(keys::KeyMembershipPrefix(tx.signed_tx.signer()),
                [&](std::string_view key, std::string_view member_id) {
                  any_membership = true;
-                 const std::string_view coalition =
-                     key.substr(keys::KeyMembershipPrefix(tx.signed_tx.signer()).size());
-                 auto m = ActiveMember(coalition, member_id);
+                 auto m = ActiveMember(keys::KeyMembershipCoalition(key), member_id);
                  if (m && HasRole(m->info(), bas::v1::ASSESSOR)) {
                    assessor_id = std::string(member_id);
                    return false;
@@ -589,10 +499,9 @@ struct Engine::Impl {
       return Fail(Code::kNotAuthorized, member_id + " lacks the SECRETARIAT role");
     }
     bool duplicate = false;
-    state.Scan(keys::Key("mt", r.coalition(), r.date(), ""),
-               [&](std::string_view, std::string_view raw) {
-                 bas::v1::Meeting m;
-                 if (!m.ParseFromArray(raw.data(), static_cast<int>(raw.size()))) std::abort();
+    state.Scan(keys::MeetingPrefix(r.coalition(), r.date()),
+               [&](std::string_view key, std::string_view raw) {
+                 const auto m = ParseRecord<bas::v1::Meeting>(key, raw);
                  duplicate = m.minutes().sha256() == r.minutes().sha256();
                  return !duplicate;
                });
@@ -616,8 +525,7 @@ struct Engine::Impl {
     const std::string& new_key = tx.body.rotate_key().new_key();
     std::vector<std::pair<std::string, std::string>> memberships;  // coalition, member id
     state.Scan(keys::KeyMembershipPrefix(old_key), [&](std::string_view key, std::string_view id) {
-      memberships.emplace_back(std::string(key.substr(keys::KeyMembershipPrefix(old_key).size())),
-                               std::string(id));
+      memberships.emplace_back(keys::KeyMembershipCoalition(key), id);
       return true;
     });
     if (memberships.empty()) return Fail(Code::kNotMember, "signer is not a member");
@@ -645,8 +553,11 @@ struct Engine::Impl {
 
   // ---- closing and actions ----
 
+  // The events a passed proposal's actions cause, recorded in its decision.
+  using Effects = std::vector<bas::v1::Event>;
+
   void RecordDecision(const Proposal& prop, const std::string& failed_test,
-                      const std::vector<bas::v1::Event>& effects) {
+                      const Effects& effects) {
     auto coalition = Load<bas::v1::Coalition>(keys::Coalition(prop.coalition()));
     if (!coalition) std::abort();
     bas::v1::Decision d;
@@ -662,9 +573,8 @@ struct Engine::Impl {
     for (const auto& e : effects) *d.add_effects() = e;
     // Dissent: every elector whose last vote is NO, by member id (the key order).
     state.Scan(keys::LatestVotePrefix(prop.sequence()),
-               [&](std::string_view, std::string_view raw) {
-                 bas::v1::VoteRecord v;
-                 if (!v.ParseFromArray(raw.data(), static_cast<int>(raw.size()))) std::abort();
+               [&](std::string_view key, std::string_view raw) {
+                 const auto v = ParseRecord<bas::v1::VoteRecord>(key, raw);
                  if (v.choice() == bas::v1::NO) {
                    auto* dissent = d.add_dissent();
                    dissent->set_member_id(v.member_id());
@@ -688,7 +598,7 @@ struct Engine::Impl {
 
   void CloseProposal(Proposal prop) {
     std::string failed_test = FailedTest(prop.rule(), LoadTally(prop.sequence()));
-    std::vector<bas::v1::Event> effects;
+    Effects effects;
     if (!failed_test.empty()) {
       prop.set_status(Proposal::REJECTED);
     } else {
@@ -712,199 +622,236 @@ struct Engine::Impl {
     RecordDecision(prop, failed_test, effects);
   }
 
-  Outcome ExecuteAction(const Proposal& prop, const Action& a,
-                        std::vector<bas::v1::Event>* effects) {
-    const std::string& c = prop.coalition();
-    auto effect = [&](std::string_view type,
-                      std::initializer_list<std::pair<std::string, std::string>> attrs) {
-      bas::v1::Event& e = effects->emplace_back(MakeEvent(type, {}));
-      for (const auto& [k, v] : attrs) {
-        auto* attr = e.add_attributes();
-        attr->set_key(k);
-        attr->set_value(v);
-      }
-    };
+  // One handler per action type. Each runs inside the proposal's savepoint: a failure undoes
+  // the actions before it too.
+  Outcome ExecuteAction(const Proposal& prop, const Action& a, Effects* effects) {
     switch (a.kind_case()) {
-      case Action::kAdmitMember: {
-        const auto& info = a.admit_member().member();
-        if (ActiveMember(c, info.id()))
-          return Fail(Code::kDuplicate, info.id() + " is already a member");
-        if (!ActiveMemberId(c, info.key()).empty()) {
-          return Fail(Code::kDuplicate, "the key of " + info.id() + " is another member's");
-        }
-        AdmitMemberUnchecked(c, info, prop.id());
-        effect("member_admitted", {{"coalition", c}, {"member_id", info.id()}});
-        return {};
-      }
-      case Action::kRemoveMember: {
-        const std::string& id = a.remove_member().member_id();
-        auto m = ActiveMember(c, id);
-        if (!m) return Fail(Code::kNotFound, "no active member " + id);
-        m->set_active(false);
-        Store(keys::Member(c, id), *m);
-        state.Delete(keys::MemberByKey(c, m->info().key()));
-        state.Delete(keys::KeyMembership(m->info().key(), c));
-        RecordMembershipEvent(c, bas::v1::MembershipEvent::REMOVED, m->info(), prop.id());
-        effect("member_removed", {{"coalition", c}, {"member_id", id}});
-        return {};
-      }
-      case Action::kSetRoles: {
-        const std::string& id = a.set_roles().member_id();
-        auto m = ActiveMember(c, id);
-        if (!m) return Fail(Code::kNotFound, "no active member " + id);
-        *m->mutable_info()->mutable_roles() = a.set_roles().roles();
-        Store(keys::Member(c, id), *m);
-        RecordMembershipEvent(c, bas::v1::MembershipEvent::ROLES_SET, m->info(), prop.id());
-        effect("roles_set", {{"coalition", c}, {"member_id", id}});
-        return {};
-      }
-      case Action::kApproveAnnualPlan: {
-        const auto& p = a.approve_annual_plan();
-        bas::v1::AnnualPlan plan;
-        plan.set_coalition(c);
-        plan.set_year(p.year());
-        *plan.mutable_document() = p.document();
-        plan.set_proposal_id(prop.id());
-        plan.set_height(block.height);
-        plan.set_time(block.time);
-        Store(keys::AnnualPlan(c, p.year()), plan);
-        Store(keys::AnnualPlanHistory(c, p.year(), NextSeq("annual_plan")), plan);
-        effect("annual_plan_approved", {{"coalition", c}, {"year", std::to_string(p.year())}});
-        return {};
-      }
-      case Action::kListSolution: {
-        const auto& l = a.list_solution();
-        auto assessment = Load<bas::v1::Assessment>(keys::Assessment(l.assessment_id()));
-        if (!assessment) return Fail(Code::kNotFound, "no assessment " + Hex(l.assessment_id()));
-        if (assessment->solution_id() != l.solution_id()) {
-          return Fail(Code::kInvalidArgument, "the assessment is of " + assessment->solution_id());
-        }
-        if (auto old = Load<bas::v1::Listing>(keys::Listing(l.solution_id()));
-            old && old->status() == bas::v1::Listing::ACTIVE) {
-          state.Delete(keys::ListingExpiry(old->valid_until(), l.solution_id()));
-        }
-        bas::v1::Listing listing;
-        listing.set_solution_id(l.solution_id());
-        listing.set_solution_name(assessment->solution_name());
-        listing.set_vendor(assessment->vendor());
-        listing.set_assessment_id(l.assessment_id());
-        listing.set_level(assessment->level());
-        listing.set_bmm_version(assessment->bmm_version());
-        listing.set_valid_until(assessment->valid_until());
-        listing.set_coalition(c);
-        listing.set_listed_by_proposal(prop.id());
-        listing.set_listed_height(block.height);
-        listing.set_listed_time(block.time);
-        listing.set_status_time(block.time);
-        // Listed on an assessment that has already run out: recorded, but expired at once.
-        if (block.time >= assessment->valid_until()) {
-          listing.set_status(bas::v1::Listing::EXPIRED);
-        } else {
-          listing.set_status(bas::v1::Listing::ACTIVE);
-          state.Put(keys::ListingExpiry(listing.valid_until(), l.solution_id()), "");
-        }
-        Store(keys::Listing(l.solution_id()), listing);
-        effect("solution_listed", {{"solution_id", l.solution_id()}});
-        return {};
-      }
-      case Action::kDelistSolution: {
-        const std::string& id = a.delist_solution().solution_id();
-        auto listing = Load<bas::v1::Listing>(keys::Listing(id));
-        if (!listing || listing->status() == bas::v1::Listing::WITHDRAWN) {
-          return Fail(Code::kNotFound, "no listing of " + id);
-        }
-        if (listing->status() == bas::v1::Listing::ACTIVE) {
-          state.Delete(keys::ListingExpiry(listing->valid_until(), id));
-        }
-        listing->set_status(bas::v1::Listing::WITHDRAWN);
-        listing->set_status_time(block.time);
-        Store(keys::Listing(id), *listing);
-        effect("solution_delisted", {{"solution_id", id}});
-        return {};
-      }
-      case Action::kScheduleIgfSession: {
-        const auto& s = a.schedule_igf_session();
-        bas::v1::IgfSession session;
-        session.set_coalition(c);
-        session.set_igf_year(s.igf_year());
-        session.set_title(s.title());
-        session.set_format(s.format());
-        session.set_proposal_id(prop.id());
-        session.set_height(block.height);
-        Store(keys::IgfSession(c, s.igf_year(), NextSeq("igf_session")), session);
-        effect("igf_session_scheduled",
-               {{"coalition", c}, {"igf_year", std::to_string(s.igf_year())}});
-        return {};
-      }
-      case Action::kSetBmmModel: {
-        const auto& model = a.set_bmm_model().model();
-        if (state.Get(keys::BmmModel(model.version()))) {
-          return Fail(Code::kDuplicate,
-                      "BMM " + model.version() + " exists; versions are immutable");
-        }
-        Store(keys::BmmModel(model.version()), model);
-        effect("bmm_model_set", {{"version", model.version()}});
-        return {};
-      }
-      case Action::kChangeRules: {
-        const auto& cr = a.change_rules();
-        Store(keys::Rule(c, cr.action_type()), cr.rule());
-        effect("rules_changed", {{"coalition", c}, {"action_type", cr.action_type()}});
-        return {};
-      }
-      case Action::kUpdateValidators: {
-        for (const auto& u : a.update_validators().updates()) {
-          const std::string key = keys::Validator(u.key());
-          if (u.power() == 0) {
-            if (!state.Get(key)) return Fail(Code::kNotFound, "no validator " + Hex(u.key()));
-            state.Delete(key);
-          } else {
-            bas::v1::Validator v;
-            v.set_key(u.key());
-            v.set_power(u.power());
-            v.set_name(u.name());
-            Store(key, v);
-          }
-        }
-        bool any = false;
-        state.Scan(keys::ValidatorPrefix(), [&](std::string_view, std::string_view) {
-          any = true;
-          return false;
-        });
-        if (!any) return Fail(Code::kInvalidArgument, "the validator set would be empty");
-        for (const auto& u : a.update_validators().updates()) {
-          bas::v1::Validator v;
-          v.set_key(u.key());
-          v.set_power(u.power());
-          v.set_name(u.name());
-          pending_validator_updates.push_back(v);
-          effect("validator_updated",
-                 {{"key", Hex(u.key())}, {"power", std::to_string(u.power())}});
-        }
-        return {};
-      }
-      case Action::kCreateCoalition: {
-        const auto& cc = a.create_coalition();
-        if (state.Get(keys::Coalition(cc.id())))
-          return Fail(Code::kDuplicate, "coalition " + cc.id() + " exists");
-        CreateCoalitionUnchecked(cc.id(), cc.name(), c, cc.members(), cc.rules(), prop.id());
-        effect("coalition_created", {{"coalition", cc.id()}, {"parent", c}});
-        return {};
-      }
-      case Action::kResolution: {
-        bas::v1::Resolved r;
-        r.set_coalition(c);
-        r.set_text(a.resolution().text());
-        r.set_proposal_id(prop.id());
-        r.set_height(block.height);
-        Store(keys::Resolution(c, NextSeq("resolution")), r);
-        effect("resolution_adopted", {{"coalition", c}});
-        return {};
-      }
+      case Action::kAdmitMember:
+        return ExecuteAdmitMember(prop, a.admit_member(), effects);
+      case Action::kRemoveMember:
+        return ExecuteRemoveMember(prop, a.remove_member(), effects);
+      case Action::kSetRoles:
+        return ExecuteSetRoles(prop, a.set_roles(), effects);
+      case Action::kApproveAnnualPlan:
+        return ExecuteApproveAnnualPlan(prop, a.approve_annual_plan(), effects);
+      case Action::kListSolution:
+        return ExecuteListSolution(prop, a.list_solution(), effects);
+      case Action::kDelistSolution:
+        return ExecuteDelistSolution(a.delist_solution(), effects);
+      case Action::kScheduleIgfSession:
+        return ExecuteScheduleIgfSession(prop, a.schedule_igf_session(), effects);
+      case Action::kSetBmmModel:
+        return ExecuteSetBmmModel(a.set_bmm_model(), effects);
+      case Action::kChangeRules:
+        return ExecuteChangeRules(prop, a.change_rules(), effects);
+      case Action::kUpdateValidators:
+        return ExecuteUpdateValidators(a.update_validators(), effects);
+      case Action::kCreateCoalition:
+        return ExecuteCreateCoalition(prop, a.create_coalition(), effects);
+      case Action::kResolution:
+        return ExecuteResolution(prop, a.resolution(), effects);
       case Action::KIND_NOT_SET:
         break;
     }
     return Fail(Code::kInvalidArgument, "action without a type");
+  }
+
+  Outcome ExecuteAdmitMember(const Proposal& prop, const bas::v1::AdmitMember& a,
+                             Effects* effects) {
+    const std::string& c = prop.coalition();
+    const auto& info = a.member();
+    if (ActiveMember(c, info.id()))
+      return Fail(Code::kDuplicate, info.id() + " is already a member");
+    if (!ActiveMemberId(c, info.key()).empty()) {
+      return Fail(Code::kDuplicate, "the key of " + info.id() + " is another member's");
+    }
+    AdmitMemberUnchecked(c, info, prop.id());
+    effects->push_back(MakeEvent("member_admitted", {{"coalition", c}, {"member_id", info.id()}}));
+    return {};
+  }
+
+  Outcome ExecuteRemoveMember(const Proposal& prop, const bas::v1::RemoveMember& a,
+                              Effects* effects) {
+    const std::string& c = prop.coalition();
+    const std::string& id = a.member_id();
+    auto m = ActiveMember(c, id);
+    if (!m) return Fail(Code::kNotFound, "no active member " + id);
+    m->set_active(false);
+    Store(keys::Member(c, id), *m);
+    state.Delete(keys::MemberByKey(c, m->info().key()));
+    state.Delete(keys::KeyMembership(m->info().key(), c));
+    RecordMembershipEvent(c, bas::v1::MembershipEvent::REMOVED, m->info(), prop.id());
+    effects->push_back(MakeEvent("member_removed", {{"coalition", c}, {"member_id", id}}));
+    return {};
+  }
+
+  Outcome ExecuteSetRoles(const Proposal& prop, const bas::v1::SetRoles& a, Effects* effects) {
+    const std::string& c = prop.coalition();
+    const std::string& id = a.member_id();
+    auto m = ActiveMember(c, id);
+    if (!m) return Fail(Code::kNotFound, "no active member " + id);
+    *m->mutable_info()->mutable_roles() = a.roles();
+    Store(keys::Member(c, id), *m);
+    RecordMembershipEvent(c, bas::v1::MembershipEvent::ROLES_SET, m->info(), prop.id());
+    effects->push_back(MakeEvent("roles_set", {{"coalition", c}, {"member_id", id}}));
+    return {};
+  }
+
+  Outcome ExecuteApproveAnnualPlan(const Proposal& prop, const bas::v1::ApproveAnnualPlan& a,
+                                   Effects* effects) {
+    const std::string& c = prop.coalition();
+    bas::v1::AnnualPlan plan;
+    plan.set_coalition(c);
+    plan.set_year(a.year());
+    *plan.mutable_document() = a.document();
+    plan.set_proposal_id(prop.id());
+    plan.set_height(block.height);
+    plan.set_time(block.time);
+    Store(keys::AnnualPlan(c, a.year()), plan);
+    Store(keys::AnnualPlanHistory(c, a.year(), NextSeq("annual_plan")), plan);
+    effects->push_back(
+        MakeEvent("annual_plan_approved", {{"coalition", c}, {"year", std::to_string(a.year())}}));
+    return {};
+  }
+
+  Outcome ExecuteListSolution(const Proposal& prop, const bas::v1::ListSolution& a,
+                              Effects* effects) {
+    auto assessment = Load<bas::v1::Assessment>(keys::Assessment(a.assessment_id()));
+    if (!assessment) return Fail(Code::kNotFound, "no assessment " + Hex(a.assessment_id()));
+    if (assessment->solution_id() != a.solution_id()) {
+      return Fail(Code::kInvalidArgument, "the assessment is of " + assessment->solution_id());
+    }
+    if (auto old = Load<bas::v1::Listing>(keys::Listing(a.solution_id()));
+        old && old->status() == bas::v1::Listing::ACTIVE) {
+      state.Delete(keys::ListingExpiry(old->valid_until(), a.solution_id()));
+    }
+    bas::v1::Listing listing;
+    listing.set_solution_id(a.solution_id());
+    listing.set_solution_name(assessment->solution_name());
+    listing.set_vendor(assessment->vendor());
+    listing.set_assessment_id(a.assessment_id());
+    listing.set_level(assessment->level());
+    listing.set_bmm_version(assessment->bmm_version());
+    listing.set_valid_until(assessment->valid_until());
+    listing.set_coalition(prop.coalition());
+    listing.set_listed_by_proposal(prop.id());
+    listing.set_listed_height(block.height);
+    listing.set_listed_time(block.time);
+    listing.set_status_time(block.time);
+    // Listed on an assessment that has already run out: recorded, but expired at once.
+    if (block.time >= assessment->valid_until()) {
+      listing.set_status(bas::v1::Listing::EXPIRED);
+    } else {
+      listing.set_status(bas::v1::Listing::ACTIVE);
+      state.Put(keys::ListingExpiry(listing.valid_until(), a.solution_id()), "");
+    }
+    Store(keys::Listing(a.solution_id()), listing);
+    effects->push_back(MakeEvent("solution_listed", {{"solution_id", a.solution_id()}}));
+    return {};
+  }
+
+  Outcome ExecuteDelistSolution(const bas::v1::DelistSolution& a, Effects* effects) {
+    const std::string& id = a.solution_id();
+    auto listing = Load<bas::v1::Listing>(keys::Listing(id));
+    if (!listing || listing->status() == bas::v1::Listing::WITHDRAWN) {
+      return Fail(Code::kNotFound, "no listing of " + id);
+    }
+    if (listing->status() == bas::v1::Listing::ACTIVE) {
+      state.Delete(keys::ListingExpiry(listing->valid_until(), id));
+    }
+    listing->set_status(bas::v1::Listing::WITHDRAWN);
+    listing->set_status_time(block.time);
+    Store(keys::Listing(id), *listing);
+    effects->push_back(MakeEvent("solution_delisted", {{"solution_id", id}}));
+    return {};
+  }
+
+  Outcome ExecuteScheduleIgfSession(const Proposal& prop, const bas::v1::ScheduleIgfSession& a,
+                                    Effects* effects) {
+    const std::string& c = prop.coalition();
+    bas::v1::IgfSession session;
+    session.set_coalition(c);
+    session.set_igf_year(a.igf_year());
+    session.set_title(a.title());
+    session.set_format(a.format());
+    session.set_proposal_id(prop.id());
+    session.set_height(block.height);
+    Store(keys::IgfSession(c, a.igf_year(), NextSeq("igf_session")), session);
+    effects->push_back(MakeEvent("igf_session_scheduled",
+                                 {{"coalition", c}, {"igf_year", std::to_string(a.igf_year())}}));
+    return {};
+  }
+
+  Outcome ExecuteSetBmmModel(const bas::v1::SetBmmModel& a, Effects* effects) {
+    const auto& model = a.model();
+    if (state.Get(keys::BmmModel(model.version()))) {
+      return Fail(Code::kDuplicate, "BMM " + model.version() + " exists; versions are immutable");
+    }
+    Store(keys::BmmModel(model.version()), model);
+    effects->push_back(MakeEvent("bmm_model_set", {{"version", model.version()}}));
+    return {};
+  }
+
+  Outcome ExecuteChangeRules(const Proposal& prop, const bas::v1::ChangeRules& a,
+                             Effects* effects) {
+    const std::string& c = prop.coalition();
+    Store(keys::Rule(c, a.action_type()), a.rule());
+    effects->push_back(
+        MakeEvent("rules_changed", {{"coalition", c}, {"action_type", a.action_type()}}));
+    return {};
+  }
+
+  Outcome ExecuteUpdateValidators(const bas::v1::UpdateValidators& a, Effects* effects) {
+    auto validator = [](const auto& update) {
+      bas::v1::Validator v;
+      v.set_key(update.key());
+      v.set_power(update.power());
+      v.set_name(update.name());
+      return v;
+    };
+    for (const auto& u : a.updates()) {
+      const std::string key = keys::Validator(u.key());
+      if (u.power() == 0) {
+        if (!state.Get(key)) return Fail(Code::kNotFound, "no validator " + Hex(u.key()));
+        state.Delete(key);
+      } else {
+        Store(key, validator(u));
+      }
+    }
+    bool any = false;
+    state.Scan(keys::ValidatorPrefix(), [&](std::string_view, std::string_view) {
+      any = true;
+      return false;
+    });
+    if (!any) return Fail(Code::kInvalidArgument, "the validator set would be empty");
+    for (const auto& u : a.updates()) {
+      pending_validator_updates.push_back(validator(u));
+      effects->push_back(MakeEvent("validator_updated",
+                                   {{"key", Hex(u.key())}, {"power", std::to_string(u.power())}}));
+    }
+    return {};
+  }
+
+  Outcome ExecuteCreateCoalition(const Proposal& prop, const bas::v1::CreateCoalition& a,
+                                 Effects* effects) {
+    if (state.Get(keys::Coalition(a.id())))
+      return Fail(Code::kDuplicate, "coalition " + a.id() + " exists");
+    CreateCoalitionUnchecked(a.id(), a.name(), prop.coalition(), a.members(), a.rules(), prop.id());
+    effects->push_back(
+        MakeEvent("coalition_created", {{"coalition", a.id()}, {"parent", prop.coalition()}}));
+    return {};
+  }
+
+  Outcome ExecuteResolution(const Proposal& prop, const bas::v1::Resolution& a, Effects* effects) {
+    const std::string& c = prop.coalition();
+    bas::v1::Resolved r;
+    r.set_coalition(c);
+    r.set_text(a.text());
+    r.set_proposal_id(prop.id());
+    r.set_height(block.height);
+    Store(keys::Resolution(c, NextSeq("resolution")), r);
+    effects->push_back(MakeEvent("resolution_adopted", {{"coalition", c}}));
+    return {};
   }
 
   // Validator updates of actions that may still be rolled back; kept when their proposal passes.
@@ -998,9 +945,9 @@ EndBlockResult Engine::EndBlock() {
   // Proposals whose end has come, in acceptance order.
   std::vector<std::pair<uint64_t, std::string>> due;  // sequence, key
   s.state.Scan(keys::PendingClosePrefix(), [&](std::string_view key, std::string_view id) {
-    const auto end = static_cast<int64_t>(keys::ReadBe(key.substr(3, 8)));
-    if (end > s.block.time) return false;
-    due.emplace_back(keys::ReadBe(key.substr(12, 8)), std::string(id));
+    const keys::PendingCloseEntry entry = keys::ParsePendingClose(key);
+    if (entry.end > s.block.time) return false;
+    due.emplace_back(entry.seq, std::string(id));
     return true;
   });
   std::sort(due.begin(), due.end());
@@ -1017,13 +964,12 @@ EndBlockResult Engine::EndBlock() {
   // Listings whose assessment's validity has run out by this block's time.
   std::vector<std::string> expired;
   s.state.Scan(keys::ListingExpiryPrefix(), [&](std::string_view key, std::string_view) {
-    const auto valid_until = static_cast<int64_t>(keys::ReadBe(key.substr(3, 8)));
-    if (valid_until > s.block.time) return false;
+    if (keys::ParseListingExpiry(key).valid_until > s.block.time) return false;
     expired.emplace_back(key);
     return true;
   });
   for (const std::string& key : expired) {
-    const std::string solution_id = key.substr(12);
+    const std::string solution_id(keys::ParseListingExpiry(key).solution_id);
     auto listing = s.Load<bas::v1::Listing>(keys::Listing(solution_id));
     if (!listing) std::abort();
     listing->set_status(bas::v1::Listing::EXPIRED);

@@ -4,8 +4,13 @@
 // solution ids) are slugs that cannot contain '/', keys and ids of 32 bytes are raw, and
 // numbers are 8-byte (or 4-byte) big-endian so that bytewise order is numeric order. The
 // layout is part of the app hash: changing it is a chain upgrade.
+//
+// Next to a builder whose keys a scan takes apart, its inverse (Parse*, *Of): the only code
+// that knows where a key's parts sit. Precondition of each inverse: the key was made by its
+// builder, which a scan under the builder's prefix ensures.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -21,6 +26,17 @@ inline uint64_t ReadBe(std::string_view in) {
   uint64_t v = 0;
   for (char c : in) v = (v << 8) | static_cast<uint8_t>(c);
   return v;
+}
+
+// Raw keys and ids (public keys, proposal and assessment ids) are this long in a key.
+inline constexpr size_t kRawIdBytes = 32;
+// Where a key's parts start: after the table's "name/", then each fixed-width part and its '/'.
+inline constexpr size_t PartOffset(std::string_view table, size_t fixed_width_parts = 0) {
+  return table.size() + 1 + fixed_width_parts;
+}
+// The 8-byte big-endian number at offset.
+inline uint64_t Be64At(std::string_view key, size_t offset) {
+  return ReadBe(key.substr(offset, 8));
 }
 
 template <typename... Parts>
@@ -47,6 +63,9 @@ inline std::string Counter(std::string_view name) { return Key("n", name); }
 // Coalitions, members and keys.
 inline std::string Coalition(std::string_view id) { return Key("c", id); }
 inline std::string CoalitionPrefix() { return "c/"; }
+inline std::string_view CoalitionIdOf(std::string_view coalition_key) {
+  return coalition_key.substr(PartOffset("c"));
+}
 inline std::string Member(std::string_view coalition, std::string_view member_id) {
   return Key("m", coalition, member_id);
 }
@@ -61,6 +80,9 @@ inline std::string KeyMembership(std::string_view key, std::string_view coalitio
   return Key("km", key, coalition);
 }
 inline std::string KeyMembershipPrefix(std::string_view key) { return Key("km", key, ""); }
+inline std::string_view KeyMembershipCoalition(std::string_view key_membership_key) {
+  return key_membership_key.substr(PartOffset("km", kRawIdBytes + 1));
+}
 inline std::string MembershipEvent(std::string_view coalition, uint64_t seq) {
   return Key("mh", coalition, Be64(seq));
 }
@@ -82,6 +104,9 @@ inline std::string Elector(uint64_t seq, std::string_view member_id) {
   return Key("e", Be64(seq), member_id);
 }
 inline std::string ElectorPrefix(uint64_t seq) { return Key("e", Be64(seq), ""); }
+inline std::string_view ElectorMemberId(std::string_view elector_key) {
+  return elector_key.substr(PartOffset("e", 8 + 1));
+}
 inline std::string LatestVote(uint64_t seq, std::string_view member_id) {
   return Key("v", Be64(seq), member_id);
 }
@@ -97,6 +122,14 @@ inline std::string PendingClose(int64_t end, uint64_t seq) {
   return Key("pe", Be64(static_cast<uint64_t>(end)), Be64(seq));
 }
 inline std::string PendingClosePrefix() { return "pe/"; }
+struct PendingCloseEntry {
+  int64_t end = 0;
+  uint64_t seq = 0;
+};
+inline PendingCloseEntry ParsePendingClose(std::string_view pending_close_key) {
+  return {static_cast<int64_t>(Be64At(pending_close_key, PartOffset("pe"))),
+          Be64At(pending_close_key, PartOffset("pe", 8 + 1))};
+}
 // Every proposal in acceptance order -> proposal id.
 inline std::string ProposalBySeq(uint64_t seq) { return Key("ps", Be64(seq)); }
 inline std::string ProposalBySeqPrefix() { return "ps/"; }
@@ -117,6 +150,14 @@ inline std::string ListingExpiry(int64_t valid_until, std::string_view solution_
   return Key("lx", Be64(static_cast<uint64_t>(valid_until)), solution_id);
 }
 inline std::string ListingExpiryPrefix() { return "lx/"; }
+struct ListingExpiryEntry {
+  int64_t valid_until = 0;
+  std::string_view solution_id;  // a view into the key
+};
+inline ListingExpiryEntry ParseListingExpiry(std::string_view listing_expiry_key) {
+  return {static_cast<int64_t>(Be64At(listing_expiry_key, PartOffset("lx"))),
+          listing_expiry_key.substr(PartOffset("lx", 8 + 1))};
+}
 inline std::string BmmModel(std::string_view version) { return Key("bmm", version); }
 inline std::string BmmModelPrefix() { return "bmm/"; }
 
@@ -139,6 +180,10 @@ inline std::string Meeting(std::string_view coalition, std::string_view date, ui
   return Key("mt", coalition, date, Be64(seq));
 }
 inline std::string MeetingPrefix(std::string_view coalition) { return Key("mt", coalition, ""); }
+// A coalition's meetings on one date (YYYY-MM-DD, which has no '/').
+inline std::string MeetingPrefix(std::string_view coalition, std::string_view date) {
+  return Key("mt", coalition, date, "");
+}
 inline std::string Resolution(std::string_view coalition, uint64_t seq) {
   return Key("rs", coalition, Be64(seq));
 }

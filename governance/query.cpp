@@ -3,27 +3,26 @@
 #include <algorithm>
 
 #include "governance/keys.h"
+#include "governance/record.h"
 #include "governance/rules.h"
 
 namespace bas::governance {
 namespace {
 
+// Records are decoded as the engine decodes them (record.h): one that does not parse aborts.
 template <typename Msg>
 std::optional<Msg> LoadRecord(const KvReader& kv, const std::string& key) {
   auto raw = kv.Get(key);
   if (!raw) return std::nullopt;
-  Msg m;
-  if (!m.ParseFromString(*raw)) return std::nullopt;
-  return m;
+  return ParseRecord<Msg>(key, *raw);
 }
 
 // Every record under prefix, in key order.
 template <typename Msg>
 std::vector<Msg> ScanRecords(const KvReader& kv, const std::string& prefix) {
   std::vector<Msg> out;
-  kv.Scan(prefix, [&](std::string_view, std::string_view raw) {
-    Msg m;
-    if (m.ParseFromArray(raw.data(), static_cast<int>(raw.size()))) out.push_back(std::move(m));
+  kv.Scan(prefix, [&](std::string_view key, std::string_view raw) {
+    out.push_back(ParseRecord<Msg>(key, raw));
     return true;
   });
   return out;
@@ -36,7 +35,7 @@ std::vector<Msg> PerCoalition(const KvReader& kv, std::string_view coalition,
   if (!coalition.empty()) return ScanRecords<Msg>(kv, prefix(coalition));
   std::vector<Msg> out;
   kv.Scan(keys::CoalitionPrefix(), [&](std::string_view key, std::string_view) {
-    auto part = ScanRecords<Msg>(kv, prefix(key.substr(keys::CoalitionPrefix().size())));
+    auto part = ScanRecords<Msg>(kv, prefix(keys::CoalitionIdOf(key)));
     std::move(part.begin(), part.end(), std::back_inserter(out));
     return true;
   });
@@ -111,9 +110,8 @@ std::vector<std::pair<std::string, bas::v1::StakeholderGroup>> Electorate(
   std::vector<std::pair<std::string, bas::v1::StakeholderGroup>> out;
   auto seq = ProposalSeq(kv, proposal);
   if (!seq) return out;
-  const std::string prefix = keys::ElectorPrefix(*seq);
-  kv.Scan(prefix, [&](std::string_view key, std::string_view group) {
-    out.emplace_back(std::string(key.substr(prefix.size())),
+  kv.Scan(keys::ElectorPrefix(*seq), [&](std::string_view key, std::string_view group) {
+    out.emplace_back(std::string(keys::ElectorMemberId(key)),
                      static_cast<bas::v1::StakeholderGroup>(static_cast<uint8_t>(group.at(0))));
     return true;
   });
@@ -172,23 +170,27 @@ bas::v1::Account GetAccount(const KvReader& kv, const crypto::PublicKey& key) {
 std::vector<std::pair<std::string, std::string>> MembershipsOfKey(const KvReader& kv,
                                                                   const crypto::PublicKey& key) {
   std::vector<std::pair<std::string, std::string>> out;
-  const std::string prefix = keys::KeyMembershipPrefix(crypto::HashBytes(key));
-  kv.Scan(prefix, [&](std::string_view k, std::string_view member_id) {
-    out.emplace_back(std::string(k.substr(prefix.size())), std::string(member_id));
-    return true;
-  });
+  kv.Scan(keys::KeyMembershipPrefix(crypto::HashBytes(key)),
+          [&](std::string_view k, std::string_view member_id) {
+            out.emplace_back(std::string(keys::KeyMembershipCoalition(k)), std::string(member_id));
+            return true;
+          });
   return out;
 }
 
 std::optional<int64_t> NextDeadline(const KvReader& kv) {
   std::optional<int64_t> earliest;
-  for (const std::string& prefix : {keys::PendingClosePrefix(), keys::ListingExpiryPrefix()}) {
-    kv.Scan(prefix, [&](std::string_view key, std::string_view) {
-      const auto t = static_cast<int64_t>(keys::ReadBe(key.substr(prefix.size(), 8)));
-      earliest = earliest ? std::min(*earliest, t) : t;
-      return false;  // the index is in time order: its first key is its earliest
-    });
-  }
+  // Each index is in time order: its first key is its earliest.
+  auto first = [&](int64_t t) {
+    earliest = earliest ? std::min(*earliest, t) : t;
+    return false;
+  };
+  kv.Scan(keys::PendingClosePrefix(), [&](std::string_view key, std::string_view) {
+    return first(keys::ParsePendingClose(key).end);
+  });
+  kv.Scan(keys::ListingExpiryPrefix(), [&](std::string_view key, std::string_view) {
+    return first(keys::ParseListingExpiry(key).valid_until);
+  });
   return earliest;
 }
 

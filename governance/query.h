@@ -1,5 +1,11 @@
 // Read-only queries over a governance state: what the API, the scenario runner, the auditor
 // and the reports show. Pure functions of the state; thread-safe when the reader is.
+//
+// A state is the Engine's output, so it is trusted: a record that is absent is reported as
+// absent (nullopt, an empty list), but a record that is present and does not parse is a
+// corrupt store, not a state to show. A query that meets one aborts the process, as the
+// engine does on the same bytes (governance/record.h), rather than drop it and answer as if
+// the chain's state were something it is not.
 #pragma once
 
 #include <optional>

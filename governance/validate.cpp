@@ -3,8 +3,8 @@
 #include <set>
 
 #include "crypto/schnorr.h"
-#include "governance/engine.h"
 #include "governance/rules.h"
+#include "governance/tx_check.h"
 
 namespace bas::governance {
 namespace {
