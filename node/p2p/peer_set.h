@@ -5,8 +5,9 @@
 // (gossip to the owner once, block-sync frames to BlockSync). The connections themselves are
 // connection.h's.
 //
-// Threading: io thread only, except the constructor and Listen (before the io thread starts).
-// It publishes its authenticated set to TransportSnapshots for the other threads.
+// Threading: io thread only, except the constructor, Listen, Start and persistent_peers, which
+// the transport calls before its io thread runs. It publishes its authenticated set to
+// TransportSnapshots for the other threads.
 #pragma once
 
 #include <chrono>
@@ -34,8 +35,8 @@ namespace bas::node::p2p {
 
 class PeerSet final : public ConnectionOwner {
  public:
-  // Keeps a dialer for each persistent peer of config but this node's own key (and but the
-  // second entry for one key). Every referent is owned by the transport and outlives this;
+  // Keeps a dialer for each persistent peer of config, but not for this node's own key nor for
+  // a key's second entry. Every referent is owned by the transport and outlives this;
   // is_allowed and callbacks are the owner's (transport.h).
   PeerSet(boost::asio::io_context& ioc, const TransportConfig& config, const crypto::KeyPair& key,
           boost::asio::ssl::context& tls, Transport::AllowPredicate is_allowed,
@@ -50,8 +51,8 @@ class PeerSet final : public ConnectionOwner {
   // Call once, after Listen and before the io thread runs.
   void Start();
 
-  // Closes the acceptor and every connection (no disconnect callbacks), stops dialing; every
-  // later call does nothing. Requests are BlockSync::Stop's to fail.
+  // Closes the acceptor and every connection (no disconnect callbacks) and stops dialing; after
+  // it Broadcast, SendTo and Recheck do nothing. Failing the requests is BlockSync::Stop's job.
   void Shutdown();
 
   // The number of persistent peers it dials.
