@@ -1,7 +1,9 @@
 // Error values shared by every BAS Ledger module: Status (success or an Error) and Result<T>
 // (a T or an Error). Errors carry a stable, machine-readable code ("BAD_PASSPHRASE") and a
 // human message. Modules with a closed set of codes (governance) keep their own enum and map it
-// to these at their boundary. Cheap to move; not thread-safe to share a mutable instance.
+// to these at their boundary; a module whose callers must tell its failures apart by a typed
+// reason (node/chain's BlockError) uses BasicStatus<E> and Result<T, E> with its own error type.
+// Cheap to move; not thread-safe to share a mutable instance.
 #pragma once
 
 #include <cassert>
@@ -17,15 +19,17 @@ struct Error {
   std::string message;  // for people; may change
 };
 
-class [[nodiscard]] Status {
+// Success or an error of type E.
+template <typename E = Error>
+class [[nodiscard]] BasicStatus {
  public:
-  Status() = default;                                // OK
-  Status(Error error) : error_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
-  static Status Ok() { return Status(); }
+  BasicStatus() = default;                            // OK
+  BasicStatus(E error) : error_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
+  static BasicStatus Ok() { return BasicStatus(); }
 
   bool ok() const { return !error_.has_value(); }
   // Precondition: !ok().
-  const Error& error() const {
+  const E& error() const {
     assert(error_);
     return *error_;
   }
@@ -33,14 +37,17 @@ class [[nodiscard]] Status {
   const std::string& message() const { return error().message; }
 
  private:
-  std::optional<Error> error_;
+  std::optional<E> error_;
 };
 
-template <typename T>
+using Status = BasicStatus<>;
+
+// A T or an error of type E.
+template <typename T, typename E = Error>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
-  Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(E error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return v_.index() == 0; }
   // Precondition: ok().
@@ -61,14 +68,14 @@ class [[nodiscard]] Result {
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   // Precondition: !ok().
-  const Error& error() const {
+  const E& error() const {
     assert(!ok());
     return std::get<1>(v_);
   }
-  Status status() const { return ok() ? Status() : Status(error()); }
+  BasicStatus<E> status() const { return ok() ? BasicStatus<E>() : BasicStatus<E>(error()); }
 
  private:
-  std::variant<T, Error> v_;
+  std::variant<T, E> v_;
 };
 
 }  // namespace bas

@@ -4,13 +4,13 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
-#include <map>
 #include <mutex>
 #include <thread>
 
 #include <google/protobuf/util/message_differencer.h>
 
 #include "crypto/encoding.h"
+#include "node/chain/block.h"
 #include "node/chain/commit.h"
 #include "node/chain/encoding.h"
 #include "node/chain/executor.h"
@@ -66,18 +66,9 @@ using Fetched = Result<std::optional<CertifiedBlock>>;
 // A height with its txs through CheckTx (decoded, signatures verified).
 struct Checked {
   Fetched fetched;
-  std::optional<Result<std::vector<governance::CheckedTx>>> txs;  // when fetched holds a block
+  std::optional<node::chain::BlockResult<std::vector<governance::CheckedTx>>>
+      txs;  // when fetched holds a block
 };
-
-// The node's messages name the failing field first ("header.time: ...", "last_commit: ...",
-// "tx 3: ...", "app_hash differs ..."): that leading name is the structure.
-std::string StructureOf(const std::string& message) {
-  size_t n = 0;
-  while (n < message.size() && ((message[n] >= 'a' && message[n] <= 'z') || message[n] == '_')) {
-    ++n;
-  }
-  return n == 0 ? "block" : message.substr(0, n);
-}
 
 bool SameMessage(const google::protobuf::Message& a, const google::protobuf::Message& b) {
   return google::protobuf::util::MessageDifferencer::Equals(a, b);
@@ -121,15 +112,7 @@ class Auditor {
     Result<node::chain::GenesisState> g = node::chain::ExecuteGenesis(genesis_);
     if (!g.ok()) return Fail(0, "genesis", g.error().code + ": " + g.error().message);
     if (Status s = out_.state->Apply(g->writes); !s.ok()) return Fail(0, "genesis", s.message());
-    bas::v1::ValidatorSet set;
-    *set.mutable_validators() = genesis_.validators();
-    sets_[1] = set;
-    sets_[2] = set;
-    tip_.chain_id = genesis_.chain_id();
-    tip_.time = genesis_.genesis_time();
-    tip_.app_hash = g->app_hash;
-    tip_.validators = set;
-    tip_.next_validators = set;
+    tip_ = node::chain::GenesisTip(genesis_, g->app_hash);
     Publish();
     return true;
   }
@@ -140,15 +123,15 @@ class Auditor {
   // by one so that CheckBlockTxs of the next blocks runs on other threads (`checked` is its
   // result for this block) while this one executes. Errors: failures of the replayed state.
   Result<bool> Apply(const CertifiedBlock& entry,
-                     const Result<std::vector<governance::CheckedTx>>& checked) {
+                     const node::chain::BlockResult<std::vector<governance::CheckedTx>>& checked) {
     const uint64_t h = tip_.height + 1;
     const bas::v1::Block& block = entry.block;
-    if (Status s = node::chain::ValidateHeader(block, tip_); !s.ok()) {
-      return Fail(h, StructureOf(s.message()), s.message());
+    if (auto s = node::chain::ValidateHeader(block, tip_); !s.ok()) {
+      return Fail(h, s.error());
     }
     const bas::v1::BlockHeader& header = block.header();
     const crypto::Hash32 block_hash = node::chain::BlockHash(header);
-    const bas::v1::ValidatorSet& set = sets_.at(h);
+    const bas::v1::ValidatorSet& set = tip_.validators;
     // A commit that certifies another hash of this height: if the validators did sign that
     // hash, the header is what was changed after they signed.
     if (entry.commit.block_hash() != HashBytes(block_hash) &&
@@ -166,13 +149,13 @@ class Auditor {
         !s.ok()) {
       return Fail(h, "commit", s.code() + ": " + s.message());
     }
-    if (!checked.ok()) return Fail(h, "tx", checked.error().message);
+    if (!checked.ok()) return Fail(h, checked.error());
     auto exec = node::chain::ExecuteBlock(
         *out_.state, node::chain::BlockInput{tip_.chain_id, h, header.time(), tip_.app_hash},
         *checked);
-    if (!exec.ok()) return Fail(h, "tx", exec.error().message);
-    if (Status s = node::chain::CheckExecution(header, *exec); !s.ok()) {
-      return Fail(h, StructureOf(s.message()), s.message());
+    if (!exec.ok()) return Fail(h, exec.error());
+    if (auto s = node::chain::CheckExecution(header, *exec); !s.ok()) {
+      return Fail(h, s.error());
     }
     if (entry.results) {
       if (std::string diff = ResultsDifference(*entry.results, exec->results); !diff.empty()) {
@@ -181,17 +164,9 @@ class Auditor {
     }
     for (const bas::v1::Evidence& e : block.evidence()) out_.evidence.push_back({h, e});
 
-    // The set the block's writes leave takes over at h + 2 (what the node stores for h + 2).
-    sets_[h + 2] = node::chain::ValidatorsAfter(*out_.state, exec->writes);
+    bas::v1::ValidatorSet after = node::chain::ValidatorsAfter(*out_.state, exec->writes);
     if (Status s = out_.state->Apply(exec->writes); !s.ok()) return s.error();
-    sets_.erase(sets_.begin(), sets_.lower_bound(h));
-    tip_.height = h;
-    tip_.block_hash = block_hash;
-    tip_.time = header.time();
-    tip_.app_hash = exec->app_hash;
-    tip_.tip_validators = sets_.at(h);
-    tip_.validators = sets_.at(h + 1);
-    tip_.next_validators = sets_.at(h + 2);
+    tip_ = node::chain::NextTip(tip_, header, std::move(after));
     ++out_.blocks;
     out_.txs += static_cast<uint64_t>(block.txs_size());
     Publish();
@@ -203,6 +178,10 @@ class Auditor {
   bool Fail(uint64_t height, std::string structure, std::string reason) {
     out_.discrepancy = Discrepancy{height, std::move(structure), std::move(reason)};
     return false;
+  }
+  // A block check's failure: its fault names the structure.
+  bool Fail(uint64_t height, const node::chain::BlockError& e) {
+    return Fail(height, std::string(node::chain::BlockFaultName(e.fault)), e.message);
   }
 
  private:
@@ -217,8 +196,6 @@ class Auditor {
   const bas::v1::Genesis& genesis_;
   AuditResult& out_;
   node::chain::ChainTip tip_;
-  // The sets that decide heights tip - 1 .. tip + 2 (older ones are dropped).
-  std::map<uint64_t, bas::v1::ValidatorSet> sets_;
 };
 
 }  // namespace

@@ -98,17 +98,17 @@ ExecutedBlock BuildBlock(const governance::KvReader& state, const BlockInput& in
   return out;
 }
 
-Result<ExecutedBlock> ExecuteBlock(const governance::KvReader& state, const BlockInput& in,
-                                   const std::vector<governance::CheckedTx>& txs) {
+BlockResult<ExecutedBlock> ExecuteBlock(const governance::KvReader& state, const BlockInput& in,
+                                        const std::vector<governance::CheckedTx>& txs) {
   governance::Engine engine(state);
   engine.BeginBlock(Context(in));
   ExecutedBlock out;
   for (size_t i = 0; i < txs.size(); ++i) {
     governance::TxResult r = engine.DeliverTx(txs[i]);
     if (!r.outcome.ok()) {
-      return Error{"INVALID_BLOCK", "tx " + std::to_string(i) + " is refused: " +
-                                        std::string(governance::CodeName(r.outcome.code)) + " " +
-                                        r.outcome.message};
+      return BlockError{BlockFault::kTx, "tx " + std::to_string(i) + " is refused: " +
+                                             std::string(governance::CodeName(r.outcome.code)) +
+                                             " " + r.outcome.message};
     }
     *out.txs.Add() = txs[i].raw;
     out.tx_ids.push_back(txs[i].tx_id);
@@ -127,27 +127,27 @@ bas::v1::ValidatorSet ValidatorsAfter(const governance::KvReader& parent,
   return set;
 }
 
-Status CheckExecution(const bas::v1::BlockHeader& header, const ExecutedBlock& exec) {
+BlockStatus CheckExecution(const bas::v1::BlockHeader& header, const ExecutedBlock& exec) {
   if (header.tx_root() != HashBytes(exec.tx_root)) {
-    return Error{"INVALID_BLOCK", "tx_root differs from the txs"};
+    return BlockError{BlockFault::kTxRoot, "tx_root differs from the txs"};
   }
   if (header.results_root() != HashBytes(exec.results_root)) {
-    return Error{"INVALID_BLOCK", "results_root differs from the execution"};
+    return BlockError{BlockFault::kResultsRoot, "results_root differs from the execution"};
   }
   if (header.app_hash() != HashBytes(exec.app_hash)) {
-    return Error{"INVALID_BLOCK", "app_hash differs from the execution"};
+    return BlockError{BlockFault::kAppHash, "app_hash differs from the execution"};
   }
-  return Status::Ok();
+  return BlockStatus::Ok();
 }
 
-Result<std::vector<governance::CheckedTx>> CheckBlockTxs(
+BlockResult<std::vector<governance::CheckedTx>> CheckBlockTxs(
     const google::protobuf::RepeatedPtrField<std::string>& txs, std::string_view chain_id,
     unsigned threads, const KnownTxs& known) {
   Workers workers(std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(txs.size()))));
   return CheckBlockTxs(txs, chain_id, workers, known);
 }
 
-Result<std::vector<governance::CheckedTx>> CheckBlockTxs(
+BlockResult<std::vector<governance::CheckedTx>> CheckBlockTxs(
     const google::protobuf::RepeatedPtrField<std::string>& txs, std::string_view chain_id,
     Workers& workers, const KnownTxs& known) {
   const size_t n = static_cast<size_t>(txs.size());
@@ -165,9 +165,10 @@ Result<std::vector<governance::CheckedTx>> CheckBlockTxs(
   out.reserve(n);
   for (size_t i = 0; i < n; ++i) {
     if (!checked[i].outcome.ok()) {
-      return Error{"INVALID_BLOCK", "tx " + std::to_string(i) + ": " +
-                                        std::string(governance::CodeName(checked[i].outcome.code)) +
-                                        " " + checked[i].outcome.message};
+      return BlockError{BlockFault::kTx,
+                        "tx " + std::to_string(i) + ": " +
+                            std::string(governance::CodeName(checked[i].outcome.code)) + " " +
+                            checked[i].outcome.message};
     }
     out.push_back(std::move(checked[i].tx));
   }

@@ -14,6 +14,7 @@
 #include "crypto/result.h"
 #include "governance/engine.h"
 #include "governance/kv.h"
+#include "node/chain/block_fault.h"
 #include "node/chain/workers.h"
 
 namespace bas::node::chain {
@@ -54,14 +55,14 @@ ExecutedBlock BuildBlock(const governance::KvReader& state, const BlockInput& in
                          const std::vector<const governance::CheckedTx*>& candidates,
                          std::vector<DroppedTx>* dropped);
 
-// Validator, block sync, auditor: executes every tx of a block. Fails with "INVALID_BLOCK"
+// Validator, block sync, auditor: executes every tx of a block. Fails with BlockFault::kTx
 // naming the first tx the rules refuse (a valid block holds only valid txs).
-Result<ExecutedBlock> ExecuteBlock(const governance::KvReader& state, const BlockInput& in,
-                                   const std::vector<governance::CheckedTx>& txs);
+BlockResult<ExecutedBlock> ExecuteBlock(const governance::KvReader& state, const BlockInput& in,
+                                        const std::vector<governance::CheckedTx>& txs);
 
-// Compares a header's tx root, results root and app hash with an execution's;
-// "INVALID_BLOCK" naming the first field that differs.
-Status CheckExecution(const bas::v1::BlockHeader& header, const ExecutedBlock& exec);
+// Compares a header's tx root, results root and app hash with an execution's; fails with
+// kTxRoot, kResultsRoot or kAppHash for the first that differs.
+BlockStatus CheckExecution(const bas::v1::BlockHeader& header, const ExecutedBlock& exec);
 
 // The validator set in the governance state after a block: the parent state with the block's
 // writes on top. It takes over at height + 2 (DESIGN.md section 5).
@@ -74,12 +75,12 @@ using KnownTxs = std::function<std::shared_ptr<const governance::CheckedTx>(std:
 
 // CheckTx (decode, limits, signatures) of every tx of a block, on `threads` threads; a tx that
 // `known` returns is taken as checked (a validator verifies each signature once). Fails with
-// "INVALID_BLOCK" naming the first tx that does not pass. Thread-safe.
-Result<std::vector<governance::CheckedTx>> CheckBlockTxs(
+// BlockFault::kTx naming the first tx that does not pass. Thread-safe.
+BlockResult<std::vector<governance::CheckedTx>> CheckBlockTxs(
     const google::protobuf::RepeatedPtrField<std::string>& txs, std::string_view chain_id,
     unsigned threads, const KnownTxs& known = nullptr);
 // The same on threads kept by the caller (the auditor checks block after block).
-Result<std::vector<governance::CheckedTx>> CheckBlockTxs(
+BlockResult<std::vector<governance::CheckedTx>> CheckBlockTxs(
     const google::protobuf::RepeatedPtrField<std::string>& txs, std::string_view chain_id,
     Workers& workers, const KnownTxs& known = nullptr);
 

@@ -10,6 +10,7 @@
 
 #include "crypto/encoding.h"
 #include "governance/query.h"
+#include "node/chain/block.h"
 #include "node/chain/commit.h"
 #include "node/chain/encoding.h"
 #include "node/chain/validation.h"
@@ -523,39 +524,25 @@ void Node::OnRequestBlock(const consensus::RequestBlock& request, consensus::Eff
   for (const auto& d : dropped)
     prepared.refused.emplace_back(candidates[d.index]->tx_id, d.outcome);
 
-  const chain::ChainTip tip = TipFor(request.height);
-  bas::v1::Block block;
-  bas::v1::BlockHeader& h = *block.mutable_header();
-  h.set_chain_id(chain_id_);
-  h.set_height(request.height);
-  h.set_time(time);
-  h.set_prev_block_hash(crypto::HashBytes(head.block_hash));
-  h.set_tx_root(crypto::HashBytes(prepared.exec.tx_root));
-  h.set_results_root(crypto::HashBytes(prepared.exec.results_root));
-  h.set_app_hash(crypto::HashBytes(prepared.exec.app_hash));
-  h.set_validators_hash(crypto::HashBytes(chain::ValidatorSetHash(
-      {tip.validators.validators().begin(), tip.validators.validators().end()})));
-  h.set_next_validators_hash(crypto::HashBytes(chain::ValidatorSetHash(
-      {tip.next_validators.validators().begin(), tip.next_validators.validators().end()})));
-  h.set_proposer(std::string(reinterpret_cast<const char*>(key_.public_key().data()), 32));
+  bas::v1::Commit last_commit;
   if (request.height > 1) {
     auto last = store_->GetCommit(request.height - 1);
     if (!last) std::abort();
-    *block.mutable_last_commit() = *last;
+    last_commit = std::move(*last);
   }
-  h.set_last_commit_hash(crypto::HashBytes(chain::CommitHash(block.last_commit())));
   // Evidence the block may carry: of this height or the last (chain/validation.h).
+  std::vector<bas::v1::Evidence> evidence;
   std::set<std::string> offences;
   for (const auto& e : pending_evidence_) {
-    if (e.vote_a().height() + 1 >= request.height &&
-        block.evidence_size() < static_cast<int>(kMaxBlockEvidence) &&
+    if (e.vote_a().height() + 1 >= request.height && evidence.size() < kMaxBlockEvidence &&
         offences.insert(chain::OffenceKey(e)).second) {
-      *block.add_evidence() = e;
+      evidence.push_back(e);
     }
   }
-  h.set_evidence_hash(crypto::HashBytes(chain::EvidenceRoot(block.evidence())));
-  *block.mutable_txs() = prepared.exec.txs;
-  const std::string hash = crypto::HashBytes(chain::BlockHash(h));
+  bas::v1::Block block =
+      chain::AssembleBlock(TipFor(request.height), time, prepared.exec,
+                           crypto::HashBytes(key_.public_key()), last_commit, evidence);
+  const std::string hash = crypto::HashBytes(chain::BlockHash(block.header()));
   prepared_[hash] = std::move(prepared);
   auto r = core_.OnProposalBlock(request.height, request.round, std::move(block));
   if (r.ok()) {
@@ -604,8 +591,9 @@ bool Node::CommitDecided(const bas::v1::Block& block, const bas::v1::Commit& com
     it = prepared_.emplace(block_hash, Prepared{std::move(*exec), {}}).first;
   }
   Prepared& p = it->second;
-  if (Status s = store_->CommitBlock(block, commit, p.exec.results, p.exec.writes, p.exec.app_hash,
-                                     chain::ValidatorsAfter(state_, p.exec.writes));
+  if (Status s =
+          store_->CommitBlock(block, commit, p.exec.results, p.exec.tx_ids, p.exec.writes,
+                              p.exec.app_hash, chain::ValidatorsAfter(state_, p.exec.writes));
       !s.ok()) {
     spdlog::critical("commit of height {} failed: {}", height, s.message());
     std::abort();

@@ -8,8 +8,6 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
-#include "governance/engine.h"
-
 namespace bas::node::storage {
 namespace {
 
@@ -201,24 +199,23 @@ ChainHead ChainStore::head() const {
 
 Status ChainStore::CommitBlock(const bas::v1::Block& block, const bas::v1::Commit& commit,
                                const bas::v1::BlockResults& results,
+                               const std::vector<crypto::Hash32>& tx_ids,
                                const governance::WriteSet& writes, const crypto::Hash32& app_hash,
                                const bas::v1::ValidatorSet& set_at_h_plus_2) {
+  if (tx_ids.size() != static_cast<size_t>(block.txs_size())) {
+    return Error{"INTERNAL", std::to_string(tx_ids.size()) + " tx ids for a block of " +
+                                 std::to_string(block.txs_size()) + " txs"};
+  }
   const uint64_t height = block.header().height();
   rocksdb::WriteBatch batch;
   batch.Put(blocks_, BlockKey('b', height), block.SerializeAsString());
   batch.Put(blocks_, BlockKey('c', height), commit.SerializeAsString());
   batch.Put(blocks_, BlockKey('r', height), results.SerializeAsString());
-  for (int i = 0; i < block.txs_size(); ++i) {
-    bas::v1::SignedTx tx;
-    if (!tx.ParseFromString(block.txs(i)) || tx.signer().size() != 32) {
-      return Error{"INVALID_BLOCK", "tx " + std::to_string(i) + " does not decode"};
-    }
-    crypto::PublicKey signer;
-    std::copy(tx.signer().begin(), tx.signer().end(), signer.begin());
+  for (size_t i = 0; i < tx_ids.size(); ++i) {
     bas::v1::TxLocation loc;
     loc.set_height(height);
     loc.set_index(static_cast<uint32_t>(i));
-    batch.Put(txindex_, HashBytes(governance::TxId(signer, tx.body())), loc.SerializeAsString());
+    batch.Put(txindex_, HashBytes(tx_ids[i]), loc.SerializeAsString());
   }
   AddStateWrites(batch, state_, writes);
   batch.Put(meta_, ValidatorSetKey(height + 2), set_at_h_plus_2.SerializeAsString());

@@ -83,12 +83,15 @@ class ChainStore {
 
   ChainHead head() const;
 
-  // Commits block (at head().height + 1) with the commit that certifies it, its results and
-  // state writes, the app hash after it, and the validator set that takes over at
-  // height + 2, in one synced WriteBatch. Precondition: block.header().height() ==
-  // head().height + 1.
+  // Commits block (at head().height + 1) with the commit that certifies it, its results, the
+  // ids of its txs (tx_ids[i] is the id of block.txs(i), as the execution computed it: the
+  // store indexes them without decoding a tx), its state writes, the app hash after it, and
+  // the validator set that takes over at height + 2, in one synced WriteBatch.
+  // Precondition: block.header().height() == head().height + 1. Errors: "INTERNAL" with
+  // nothing written when tx_ids and the txs differ in number; "STORAGE_ERROR".
   Status CommitBlock(const bas::v1::Block& block, const bas::v1::Commit& commit,
-                     const bas::v1::BlockResults& results, const governance::WriteSet& writes,
+                     const bas::v1::BlockResults& results,
+                     const std::vector<crypto::Hash32>& tx_ids, const governance::WriteSet& writes,
                      const crypto::Hash32& app_hash, const bas::v1::ValidatorSet& set_at_h_plus_2);
 
   std::optional<bas::v1::Block> GetBlock(uint64_t height) const;

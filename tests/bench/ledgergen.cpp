@@ -1,7 +1,7 @@
 // bas-ledgergen: writes a large, valid ledger for `scripts/bench.sh audit`, without a node: a
 // genesis with one validator and many members, then blocks of signed proposals and votes built
-// through the node's own block code (governance::CheckTx, node::chain::BuildBlock, the header as
-// Node::ProduceBlock makes it, a commit signed by the validator), written as an export file
+// through the node's own block code (governance::CheckTx, node::chain::BuildBlock and
+// AssembleBlock, a commit signed by the validator), written as an export file
 // (docs/export.md) and, with --data-dir, also into a node store (node::storage::ChainStore).
 //
 //   bas-ledgergen --txs N [--members M] [--block-txs B] [--voting-period S] [--threads T]
@@ -29,6 +29,7 @@
 #include "cli/audit/export_format.h"
 #include "governance/engine.h"
 #include "governance/kv.h"
+#include "node/chain/block.h"
 #include "node/chain/commit.h"
 #include "node/chain/encoding.h"
 #include "node/chain/executor.h"
@@ -174,11 +175,9 @@ int Run(const Params& p) {
   auto writer = bas::audit::ExportWriter::Create(p.out, header, genesis);
   if (!writer.ok()) Die(writer.error().message);
 
-  bas::v1::ValidatorSet set;
-  *set.mutable_validators() = genesis.validators();
+  bas::node::chain::ChainTip tip = bas::node::chain::GenesisTip(genesis, g->app_hash);
   std::vector<uint64_t> nonces(members.size(), 0);
   std::vector<std::string> open_ids;  // the previous block's proposal ids
-  bas::crypto::Hash32 prev_hash{}, app_hash = g->app_hash;
   bas::v1::Commit last_commit;
   uint64_t next_proposer = 0, txs_done = 0, proposal_number = 0;
 
@@ -237,33 +236,16 @@ int Run(const Params& p) {
     for (const auto& tx : checked) candidates.push_back(&tx);
     std::vector<bas::node::chain::DroppedTx> dropped;
     bas::node::chain::ExecutedBlock exec = bas::node::chain::BuildBlock(
-        state, bas::node::chain::BlockInput{chain_id, height, time, app_hash}, candidates,
+        state, bas::node::chain::BlockInput{chain_id, height, time, tip.app_hash}, candidates,
         &dropped);
     if (!dropped.empty()) {
       Die("height " + std::to_string(height) + ": tx " + std::to_string(dropped[0].index) +
           " refused: " + dropped[0].outcome.message);
     }
 
-    // The header exactly as Node::ProduceBlock makes it.
-    bas::v1::Block block;
-    bas::v1::BlockHeader& h = *block.mutable_header();
-    const std::string set_hash = HashBytes(
-        bas::node::chain::ValidatorSetHash({set.validators().begin(), set.validators().end()}));
-    h.set_chain_id(chain_id);
-    h.set_height(height);
-    h.set_time(time);
-    h.set_prev_block_hash(HashBytes(prev_hash));
-    h.set_tx_root(HashBytes(exec.tx_root));
-    h.set_results_root(HashBytes(exec.results_root));
-    h.set_app_hash(HashBytes(exec.app_hash));
-    h.set_validators_hash(set_hash);
-    h.set_next_validators_hash(set_hash);
-    h.set_proposer(KeyBytes(validator));
-    if (height > 1) *block.mutable_last_commit() = last_commit;
-    h.set_last_commit_hash(HashBytes(bas::node::chain::CommitHash(block.last_commit())));
-    h.set_evidence_hash(HashBytes(bas::node::chain::EvidenceRoot(block.evidence())));
-    *block.mutable_txs() = exec.txs;
-    const bas::crypto::Hash32 block_hash = bas::node::chain::BlockHash(h);
+    const bas::v1::Block block =
+        bas::node::chain::AssembleBlock(tip, time, exec, KeyBytes(validator), last_commit, {});
+    const bas::crypto::Hash32 block_hash = bas::node::chain::BlockHash(block.header());
     const bas::v1::Commit commit = bas::node::chain::MakeCommit(
         height, 0, HashBytes(block_hash),
         {bas::node::chain::SignVote(validator, chain_id, bas::v1::PRECOMMIT, height, 0,
@@ -273,15 +255,14 @@ int Run(const Params& p) {
     if (auto s = writer->WriteHeight(block, commit, &results); !s.ok()) Die(s.message());
     const bas::v1::ValidatorSet after = bas::node::chain::ValidatorsAfter(state, exec.writes);
     if (store) {
-      if (auto s =
-              store->CommitBlock(block, commit, exec.results, exec.writes, exec.app_hash, after);
+      if (auto s = store->CommitBlock(block, commit, exec.results, exec.tx_ids, exec.writes,
+                                      exec.app_hash, after);
           !s.ok()) {
         Die(s.message());
       }
     }
     state.Apply(exec.writes);
-    prev_hash = block_hash;
-    app_hash = exec.app_hash;
+    tip = bas::node::chain::NextTip(tip, block.header(), after);
     last_commit = commit;
     txs_done += todo.size();
     if (height % 20 == 0 || height == plan.size()) {

@@ -6,6 +6,7 @@
 
 #include "governance/engine.h"
 #include "governance/query.h"
+#include "node/chain/block.h"
 #include "node/chain/commit.h"
 #include "node/chain/encoding.h"
 
@@ -143,27 +144,15 @@ ProducedBlock ProduceOn(const governance::KvReader& state, const TipInfo& tip,
   ProducedBlock out;
   out.exec = chain::BuildBlock(state, chain::BlockInput{tip.chain_id, height, time, tip.app_hash},
                                candidates, &out.dropped);
-  bas::v1::BlockHeader& h = *out.block.mutable_header();
-  h.set_chain_id(tip.chain_id);
-  h.set_height(height);
-  h.set_time(time);
-  h.set_prev_block_hash(HashBytes(tip.block_hash));
-  h.set_tx_root(HashBytes(out.exec.tx_root));
-  h.set_results_root(HashBytes(out.exec.results_root));
-  h.set_app_hash(HashBytes(out.exec.app_hash));
-  h.set_validators_hash(HashBytes(SetHash(tip.validators)));
-  h.set_next_validators_hash(HashBytes(SetHash(tip.next_validators)));
   const int set_size = tip.validators.validators_size();
   if (set_size == 0) {
     ADD_FAILURE() << "no validators for height " << height;
     return out;
   }
-  h.set_proposer(tip.validators.validators(static_cast<int>(height % set_size)).key());
-  if (height > 1) *out.block.mutable_last_commit() = tip.last_commit;
-  h.set_last_commit_hash(HashBytes(chain::CommitHash(out.block.last_commit())));
-  h.set_evidence_hash(HashBytes(chain::EvidenceRoot(out.block.evidence())));
-  *out.block.mutable_txs() = out.exec.txs;
-  out.block_hash = chain::BlockHash(h);
+  out.block = chain::AssembleBlock(
+      tip, time, out.exec, tip.validators.validators(static_cast<int>(height % set_size)).key(),
+      tip.last_commit, {});
+  out.block_hash = chain::BlockHash(out.block.header());
 
   std::vector<bas::v1::ConsensusVote> precommits;
   for (const auto& v : tip.validators.validators()) {
@@ -190,12 +179,9 @@ TestChain::TestChain(GenesisSpec spec) : spec_(std::move(spec)) {
   }
   genesis_state_ = *g;
   state_.Apply(g->writes);
-  app_hash_ = g->app_hash;
-  time_ = genesis_.genesis_time();
-  bas::v1::ValidatorSet set;
-  *set.mutable_validators() = genesis_.validators();
-  sets_[1] = set;
-  sets_[2] = set;
+  tip_ = chain::GenesisTip(genesis_, g->app_hash);
+  sets_[1] = tip_.validators;
+  sets_[2] = tip_.next_validators;
 }
 
 uint64_t TestChain::NextNonce(size_t member) const {
@@ -214,48 +200,23 @@ std::string TestChain::Vote(size_t member, const crypto::Hash32& proposal,
 }
 
 TipInfo TestChain::Info() const {
-  TipInfo tip;
-  tip.chain_id = chain_id();
-  tip.height = height_;
-  tip.block_hash = block_hash_;
-  tip.app_hash = app_hash_;
-  tip.time = time_;
-  tip.validators = sets_.at(height_ + 1);
-  tip.next_validators = sets_.at(height_ + 2);
-  if (height_ > 0) tip.last_commit = blocks_.back().commit;
-  return tip;
-}
-
-chain::ChainTip TestChain::Tip() const {
-  chain::ChainTip tip;
-  tip.chain_id = chain_id();
-  tip.height = height_;
-  tip.block_hash = block_hash_;
-  tip.time = time_;
-  tip.app_hash = app_hash_;
-  if (height_ > 0) tip.tip_validators = sets_.at(height_);
-  tip.validators = sets_.at(height_ + 1);
-  tip.next_validators = sets_.at(height_ + 2);
-  return tip;
+  return TipInfo{tip_, tip_.height > 0 ? blocks_.back().commit : bas::v1::Commit()};
 }
 
 ProducedBlock TestChain::Build(const std::vector<std::string>& txs,
                                std::optional<int64_t> time) const {
-  return ProduceOn(state_, Info(), txs, time.value_or(time_ + 60));
+  return ProduceOn(state_, Info(), txs, time.value_or(tip_.time + 60));
 }
 
 void TestChain::Append(const ProducedBlock& block) {
   const bas::v1::BlockHeader& h = block.block.header();
-  if (h.height() != height_ + 1) {
-    ADD_FAILURE() << "appending height " << h.height() << " on " << height_;
+  if (h.height() != tip_.height + 1) {
+    ADD_FAILURE() << "appending height " << h.height() << " on " << tip_.height;
     return;
   }
   state_.Apply(block.exec.writes);
-  height_ = h.height();
-  block_hash_ = block.block_hash;
-  app_hash_ = block.exec.app_hash;
-  time_ = h.time();
-  sets_[height_ + 2] = block.set_at_h_plus_2;
+  tip_ = chain::NextTip(tip_, h, block.set_at_h_plus_2);
+  sets_[tip_.height + 2] = tip_.next_validators;
   blocks_.push_back(block);
 }
 

@@ -1,6 +1,6 @@
 // A small, deterministic chain for the node unit tests: a genesis with generated member and
 // validator keys, signed governance txs, and blocks built, certified and applied through
-// node/chain exactly as node/daemon/node.cpp (Node::ProduceBlock) does. Keys come from fixed
+// node/chain as node/daemon/node.cpp (Node::OnRequestBlock) does. Keys come from fixed
 // seeds, so a second process (the storage crash test's child) rebuilds the same genesis.
 #pragma once
 
@@ -53,16 +53,9 @@ std::string VoteTx(std::string_view chain_id, const crypto::KeyPair& signer, uin
 crypto::Hash32 TxIdOf(std::string_view signed_tx);
 
 crypto::Hash32 SetHash(const bas::v1::ValidatorSet& set);
-// What a block producer reads about the tip of its chain.
-struct TipInfo {
-  std::string chain_id;
-  uint64_t height = 0;
-  crypto::Hash32 block_hash{};  // zero at genesis
-  crypto::Hash32 app_hash{};
-  int64_t time = 0;
-  bas::v1::ValidatorSet validators;       // decide height + 1
-  bas::v1::ValidatorSet next_validators;  // decide height + 2
-  bas::v1::Commit last_commit;            // certifies the tip; empty at genesis
+// What a block producer reads about the tip of its chain: the tip and its certificate.
+struct TipInfo : chain::ChainTip {
+  bas::v1::Commit last_commit;  // certifies the tip; empty at genesis
 };
 
 struct ProducedBlock {
@@ -74,8 +67,8 @@ struct ProducedBlock {
   bas::v1::ValidatorSet set_at_h_plus_2;
 };
 
-// Builds the block after tip as Node::ProduceBlock does: CheckTx, BuildBlock, the header, the
-// last commit, and a commit at round 0 signed by each validator of tip.validators (their keys
+// Builds the block after tip as Node::OnRequestBlock does: CheckTx, BuildBlock, AssembleBlock
+// (no evidence), and a commit at round 0 signed by each validator of tip.validators (their keys
 // must be DeterministicKey("validator", i < kMaxValidators)). The proposer is the set's member
 // at height % size. A tx that fails CheckTx is a test failure and is left out.
 ProducedBlock ProduceOn(const governance::KvReader& state, const TipInfo& tip,
@@ -92,8 +85,8 @@ class TestChain {
   const crypto::KeyPair& member(size_t i) const { return members_.at(i); }
   size_t member_count() const { return members_.size(); }
   const governance::MemoryKv& state() const { return state_; }
-  uint64_t height() const { return height_; }
-  crypto::Hash32 app_hash() const { return app_hash_; }
+  uint64_t height() const { return tip_.height; }
+  crypto::Hash32 app_hash() const { return tip_.app_hash; }
   // The genesis app hash and writes.
   const chain::GenesisState& genesis_state() const { return genesis_state_; }
 
@@ -108,7 +101,7 @@ class TestChain {
 
   TipInfo Info() const;
   // The tip for ValidateBlock of the next block.
-  chain::ChainTip Tip() const;
+  const chain::ChainTip& Tip() const { return tip_; }
   // The next block; time defaults to the tip's time + 60. The chain is unchanged.
   ProducedBlock Build(const std::vector<std::string>& txs,
                       std::optional<int64_t> time = std::nullopt) const;
@@ -128,12 +121,9 @@ class TestChain {
   bas::v1::Genesis genesis_;
   chain::GenesisState genesis_state_;
   governance::MemoryKv state_;
-  uint64_t height_ = 0;
-  crypto::Hash32 block_hash_{};
-  crypto::Hash32 app_hash_{};
-  int64_t time_ = 0;
+  chain::ChainTip tip_;
   std::vector<ProducedBlock> blocks_;
-  std::map<uint64_t, bas::v1::ValidatorSet> sets_;
+  std::map<uint64_t, bas::v1::ValidatorSet> sets_;  // what tip_ said of each height
 };
 
 }  // namespace bas::node::testing

@@ -147,7 +147,7 @@ TEST_F(AuditTest, DataDirOfANodeAuditsLikeItsExport) {
     for (uint64_t h = 1; h <= chain().height(); ++h) {
       const auto& b = chain().at(h);
       ASSERT_TRUE((*store)
-                      ->CommitBlock(b.block, b.commit, b.exec.results, b.exec.writes,
+                      ->CommitBlock(b.block, b.commit, b.exec.results, b.exec.tx_ids, b.exec.writes,
                                     b.exec.app_hash, b.set_at_h_plus_2)
                       .ok());
     }

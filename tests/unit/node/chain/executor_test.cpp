@@ -141,7 +141,8 @@ TEST(ExecuteBlockTest, RefusesABlockWithARefusedTx) {
       Check({c.Vote(1, f.proposal), c.Vote(2, f.proposal), c.Vote(1, f.proposal, 0)}, c.chain_id());
   auto exec = ExecuteBlock(c.state(), Input(c), txs);
   ASSERT_FALSE(exec.ok());
-  EXPECT_EQ(exec.error().code, "INVALID_BLOCK");
+  EXPECT_EQ(exec.error().fault, BlockFault::kTx);
+  EXPECT_EQ(exec.error().ToError().code, "INVALID_BLOCK");
   EXPECT_NE(exec.error().message.find("tx 2"), std::string::npos) << exec.error().message;
   EXPECT_NE(exec.error().message.find("BAD_NONCE"), std::string::npos) << exec.error().message;
 }
@@ -197,17 +198,23 @@ TEST(CheckExecutionTest, NamesTheFirstFieldThatDiffers) {
   Fixture f;
   const testing::ProducedBlock b = f.chain.Build({f.chain.Vote(1, f.proposal)});
   ASSERT_TRUE(CheckExecution(b.block.header(), b.exec).ok());
-  const std::vector<std::pair<std::string, std::function<void(bas::v1::BlockHeader&)>>> edits = {
-      {"tx_root", [](auto& h) { (*h.mutable_tx_root())[0] ^= 1; }},
-      {"results_root", [](auto& h) { (*h.mutable_results_root())[0] ^= 1; }},
-      {"app_hash", [](auto& h) { (*h.mutable_app_hash())[0] ^= 1; }},
+  const struct {
+    std::string field;
+    BlockFault fault;
+    std::function<void(bas::v1::BlockHeader&)> edit;
+  } edits[] = {
+      {"tx_root", BlockFault::kTxRoot, [](auto& h) { (*h.mutable_tx_root())[0] ^= 1; }},
+      {"results_root", BlockFault::kResultsRoot,
+       [](auto& h) { (*h.mutable_results_root())[0] ^= 1; }},
+      {"app_hash", BlockFault::kAppHash, [](auto& h) { (*h.mutable_app_hash())[0] ^= 1; }},
   };
-  for (const auto& [field, edit] : edits) {
+  for (const auto& [field, fault, edit] : edits) {
     bas::v1::BlockHeader h = b.block.header();
     edit(h);
-    const Status s = CheckExecution(h, b.exec);
+    const BlockStatus s = CheckExecution(h, b.exec);
     ASSERT_FALSE(s.ok()) << field;
-    EXPECT_EQ(s.code(), "INVALID_BLOCK");
+    EXPECT_EQ(s.error().fault, fault) << field;
+    EXPECT_EQ(BlockFaultName(fault), field);
     EXPECT_EQ(s.message().rfind(field, 0), 0u) << s.message();
   }
 }
@@ -246,7 +253,7 @@ TEST(CheckBlockTxsTest, NamesTheFirstTxThatFails) {
   for (unsigned threads : {1u, 4u}) {
     auto checked = CheckBlockTxs(txs, c.chain_id(), threads);
     ASSERT_FALSE(checked.ok());
-    EXPECT_EQ(checked.error().code, "INVALID_BLOCK");
+    EXPECT_EQ(checked.error().fault, BlockFault::kTx);
     EXPECT_EQ(checked.error().message.rfind("tx 3: BAD_SIGNATURE", 0), 0u)
         << checked.error().message;
   }

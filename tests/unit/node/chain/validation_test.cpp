@@ -1,4 +1,4 @@
-// Block validation (node/chain/validation.h) against a chain built as Node::ProduceBlock
+// Block validation (node/chain/validation.h) against a chain built as Node::OnRequestBlock
 // builds it: the valid next block is accepted, and each field of the header, the txs and the
 // last commit tampered in turn is rejected with INVALID_BLOCK naming what is wrong.
 #include "node/chain/validation.h"
@@ -59,16 +59,19 @@ class ValidateBlockTest : public ::testing::Test {
     next_ = chain_.Build(next_txs_);
   }
 
-  Result<ExecutedBlock> Validate(const bas::v1::Block& block, unsigned threads = 2) const {
+  BlockResult<ExecutedBlock> Validate(const bas::v1::Block& block, unsigned threads = 2) const {
     return ValidateBlock(chain_.state(), block, chain_.Tip(), threads);
   }
 
-  // Expects block rejected with INVALID_BLOCK and a message containing `names`.
+  // Expects block rejected with a message containing `names` that starts with the name of its
+  // fault (the auditor reports the fault as the structure that is wrong).
   void ExpectRejected(const bas::v1::Block& block, const std::string& names,
                       const std::string& what) const {
     auto r = Validate(block);
     ASSERT_FALSE(r.ok()) << what << ": accepted";
-    EXPECT_EQ(r.error().code, "INVALID_BLOCK") << what;
+    EXPECT_TRUE(r.error().message.starts_with(BlockFaultName(r.error().fault)))
+        << what << ": \"" << r.error().message << "\" is not a fault of "
+        << BlockFaultName(r.error().fault);
     EXPECT_NE(r.error().message.find(names), std::string::npos)
         << what << ": \"" << r.error().message << "\" does not name " << names;
   }
@@ -180,7 +183,8 @@ TEST_F(ValidateBlockTest, RejectsTamperedTxs) {
     RecomputeTxRoot(b);
     auto r = Validate(b);
     ASSERT_FALSE(r.ok()) << "two txs swapped, tx root recomputed";
-    EXPECT_EQ(r.error().code, "INVALID_BLOCK");
+    EXPECT_TRUE(r.error().fault == BlockFault::kResultsRoot ||
+                r.error().fault == BlockFault::kAppHash);
     EXPECT_TRUE(r.error().message.starts_with("results_root") ||
                 r.error().message.starts_with("app_hash"))
         << r.error().message;
@@ -327,7 +331,7 @@ TEST(ValidateFirstBlockTest, LastCommitMustBeEmptyAtHeightOne) {
   b.mutable_header()->set_last_commit_hash(HashBytes(CommitHash(b.last_commit())));
   auto r = ValidateBlock(c.state(), b, c.Tip(), 1);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, "INVALID_BLOCK");
+  EXPECT_EQ(r.error().fault, BlockFault::kLastCommit);
   EXPECT_NE(r.error().message.find("last_commit: must be empty"), std::string::npos)
       << r.error().message;
 }
@@ -510,6 +514,33 @@ TEST_F(ValidateBlockTest, RejectsEvidenceThatProvesNothing) {
   bas::v1::Block twice = next_.block;
   SetEvidence(twice, {Equivocation(id, 2, h), Equivocation(id, 2, h)});
   ExpectRejected(twice, "evidence[1]: twice", "the same evidence twice");
+}
+
+// The schedule: each set moves down a height, and the set a block leaves decides two heights
+// later. Height 1's block carries no last commit (not even an empty one: its bytes would differ).
+TEST(NextTipTest, TheSetABlockLeavesDecidesTwoHeightsLater) {
+  TestChain c(FourValidators());
+  const ChainTip genesis = GenesisTip(c.genesis(), c.genesis_state().app_hash);
+  EXPECT_EQ(genesis.height, 0u);
+  EXPECT_EQ(genesis.time, c.genesis().genesis_time());
+  EXPECT_EQ(genesis.validators.SerializeAsString(), c.ValidatorsAt(1).SerializeAsString());
+  EXPECT_EQ(genesis.next_validators.SerializeAsString(), c.ValidatorsAt(2).SerializeAsString());
+
+  const ProducedBlock first = c.Build({});
+  EXPECT_FALSE(first.block.has_last_commit());
+  bas::v1::ValidatorSet after;
+  *after.add_validators() = genesis.validators.validators(0);
+  const ChainTip next = NextTip(genesis, first.block.header(), after);
+  EXPECT_EQ(next.height, 1u);
+  EXPECT_EQ(next.block_hash, first.block_hash);
+  EXPECT_EQ(next.app_hash, first.exec.app_hash);
+  EXPECT_EQ(next.time, first.block.header().time());
+  EXPECT_EQ(next.tip_validators.SerializeAsString(), genesis.validators.SerializeAsString());
+  EXPECT_EQ(next.validators.SerializeAsString(), genesis.next_validators.SerializeAsString());
+  EXPECT_EQ(next.next_validators.SerializeAsString(), after.SerializeAsString());
+
+  c.Append(first);
+  EXPECT_TRUE(c.Build({}).block.has_last_commit());
 }
 
 }  // namespace
