@@ -11,11 +11,16 @@
 #       (cached in $BUILD_DIR/bench-audit/ per parameters): audited tx/s and peak memory, and
 #       the signature-verification bound on all cores (bas-bench) measured in the same run.
 #
+#   scripts/bench.sh api --baseline BIN_DIR [tests/bench/api_bench.py options]
+#       GET /v1/blocks?from=1&to=100 (or --target) timed on the baseline's basd and on this
+#       build's, alternately on copies of one loadgen-made chain: median and p90 latency, server
+#       CPU per request, and whether the two builds' answers are byte-identical.
+#
 # Uses $BUILD_DIR (default build/, configured and built first) and a throwaway home under /tmp; only 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 [ $# -ge 1 ] || usage
 what=$1
 shift
@@ -204,8 +209,17 @@ print("target (ratio >= 0.5, p99 < 2000 ms): " + ("met" if ratio >= 0.5 and p99 
   return $rc
 }
 
+bench_api() {
+  [ $# -ge 2 ] && [ "$1" = --baseline ] || usage
+  local baseline=$2
+  shift 2
+  /usr/bin/python3 tests/bench/api_bench.py --a "$baseline" --b "$BUILD_DIR/bin" \
+    --loadgen "$BUILD_DIR/bin/bas-loadgen" "$@"
+}
+
 case $what in
   node) bench_node "$@" ;;
+  api) bench_api "$@" ;;
   audit) bench_audit "$@" ;;
   localnet) bench_localnet "$@" ;;
   *) usage ;;

@@ -3,9 +3,6 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
-
-#include <google/protobuf/util/json_util.h>
 
 #include "crypto/encoding.h"
 #include "crypto/keystore.h"
@@ -64,30 +61,6 @@ Result<crypto::KeyPair> LoadNodeKey(const NodeConfig& config) {
   auto kf = crypto::ReadKeyFile(config.Resolve(config.node_key_file), NodeKeyPassphrase());
   if (!kf.ok()) return kf.error();
   return crypto::KeyPair::FromSecret(kf->secret_key);
-}
-
-Result<bas::v1::Genesis> ReadGenesis(const fs::path& file) {
-  std::ifstream in(file);
-  if (!in) return Error{"IO_ERROR", "cannot read " + file.string()};
-  std::stringstream text;
-  text << in.rdbuf();
-  bas::v1::Genesis g;
-  auto status = google::protobuf::util::JsonStringToMessage(text.str(), &g);
-  if (!status.ok()) {
-    return Error{"INVALID_GENESIS", file.string() + ": " + std::string(status.message())};
-  }
-  return g;
-}
-
-Status WriteGenesis(const fs::path& file, const bas::v1::Genesis& genesis) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.preserve_proto_field_names = true;
-  std::string json;
-  if (!google::protobuf::util::MessageToJsonString(genesis, &json, options).ok()) {
-    return Error{"INTERNAL", "cannot print the genesis"};
-  }
-  return WriteText(file, json);
 }
 
 const std::vector<DevMember>& DevMembers() {

@@ -10,6 +10,7 @@
 #include "crypto/result.h"
 #include "crypto/schnorr.h"
 #include "node/daemon/config.h"
+#include "proto/json.h"
 
 namespace bas::node::daemon {
 
@@ -21,9 +22,9 @@ std::string NodeKeyPassphrase();
 Result<crypto::KeyPair> InitHome(const std::filesystem::path& home, const NodeConfig& config);
 Result<crypto::KeyPair> LoadNodeKey(const NodeConfig& config);
 
-// Genesis files are JSON in the proto3 mapping. Errors: "IO_ERROR", "INVALID_GENESIS".
-Result<bas::v1::Genesis> ReadGenesis(const std::filesystem::path& file);
-Status WriteGenesis(const std::filesystem::path& file, const bas::v1::Genesis& genesis);
+// Genesis files (proto/json.h), under the names cli/basd_main.cpp calls them by.
+using proto::ReadGenesis;
+using proto::WriteGenesis;
 
 struct DevMember {
   std::string id;

@@ -17,6 +17,7 @@
 #include "governance/rules.h"
 #include "node/chain/encoding.h"
 #include "node/rpc/json.h"
+#include "proto/json.h"
 
 namespace bas::node::rpc {
 namespace {
@@ -53,11 +54,12 @@ bool QueryFlag(const ApiRequest& req, std::string_view name) {
   return v && (*v == "1" || *v == "true");
 }
 
+// {key: [record, ...]}
 template <typename T>
-json ListJson(const std::vector<T>& items) {
-  json out = json::array();
-  for (const T& item : items) out.push_back(ProtoToJson(item));
-  return out;
+ApiResponse ListResponse(std::string_view key, const std::vector<T>& items) {
+  JsonWriter w;
+  w.BeginObject().Key(key).Records(items).EndObject();
+  return JsonResponse(200, std::move(w));
 }
 
 // ---- status ----
@@ -77,7 +79,9 @@ ApiResponse GetStatus(ApiContext& ctx, const ApiRequest&) {
 
 // The genesis the chain was started from (an auditor's export starts with it).
 ApiResponse GetGenesis(ApiContext& ctx, const ApiRequest&) {
-  return JsonResponse(200, {{"genesis", ProtoToJson(ctx.node.genesis())}});
+  JsonWriter w;
+  w.BeginObject().Field("genesis", ctx.node.genesis()).EndObject();
+  return JsonResponse(200, std::move(w));
 }
 
 // ---- submitting txs ----
@@ -94,7 +98,9 @@ struct Submission {
 
 SubmittedTx SignedTxFromJson(const std::string& text) {
   bas::v1::SignedTx tx;
-  if (Status s = JsonToProto(text, &tx); !s.ok()) return {"", "not a SignedTx: " + s.message()};
+  if (Status s = proto::ParseJsonStrict(text, &tx); !s.ok()) {
+    return {"", "not a SignedTx: " + s.message()};
+  }
   return {tx.SerializeAsString(), ""};
 }
 
@@ -171,10 +177,14 @@ ApiResponse WaitOutcome(ApiContext& ctx, const crypto::Hash32& id, const daemon:
       if (!results || w.location.index() >= static_cast<uint32_t>(results->tx_results_size())) {
         Internal("no results for a committed tx at height " + std::to_string(w.location.height()));
       }
-      return JsonResponse(200, {{"tx_id", Hex(id)},
-                                {"height", w.location.height()},
-                                {"index", w.location.index()},
-                                {"result", ProtoToJson(results->tx_results(w.location.index()))}});
+      JsonWriter out;
+      out.BeginObject()
+          .Field("tx_id", Hex(id))
+          .Field("height", w.location.height())
+          .Field("index", uint64_t{w.location.index()})
+          .Field("result", results->tx_results(w.location.index()))
+          .EndObject();
+      return JsonResponse(200, std::move(out));
     }
     case daemon::TxWait::Status::kRefused:
       return ErrorResponse(422, governance::CodeName(w.outcome.code), w.outcome.message);
@@ -337,42 +347,54 @@ ApiResponse GetTx(ApiContext& ctx, const ApiRequest& req) {
   result_leaves.push_back(
       crypto::MerkleLeafHash(crypto::AsBytes(chain::EncodeEndBlockLeaf(*results))));
 
-  return JsonResponse(200, {{"tx_id", Hex(*id)},
-                            {"height", height},
-                            {"index", index},
-                            {"tx", ProtoToJson(tx)},
-                            {"body", ProtoToJson(body)},
-                            {"result", ProtoToJson(results->tx_results(index))},
-                            {"tx_proof", ProofJson(tx_leaves, index)},
-                            {"result_proof", ProofJson(result_leaves, index)},
-                            {"header", ProtoToJson(block->header())},
-                            {"block_hash", Hex(chain::BlockHash(block->header()))},
-                            {"commit", ProtoToJson(*commit)},
-                            {"validators", ProtoToJson(*validators)}});
+  JsonWriter w;
+  w.BeginObject()
+      .Field("tx_id", Hex(*id))
+      .Field("height", height)
+      .Field("index", uint64_t{index})
+      .Field("tx", tx)
+      .Field("body", body)
+      .Field("result", results->tx_results(index))
+      .Key("tx_proof")
+      .Value(ProofJson(tx_leaves, index))
+      .Key("result_proof")
+      .Value(ProofJson(result_leaves, index))
+      .Field("header", block->header())
+      .Field("block_hash", Hex(chain::BlockHash(block->header())))
+      .Field("commit", *commit)
+      .Field("validators", *validators)
+      .EndObject();
+  return JsonResponse(200, std::move(w));
 }
 
-// A committed block with its hash, the commit that certifies it and its results; nullopt
-// above the head. Adds the block's and results' encoded size to *bytes when not null.
-std::optional<json> BlockJson(const storage::ChainStore& store, uint64_t height,
-                              size_t* bytes = nullptr) {
+// Writes a committed block with its hash, the commit that certifies it and its results; false
+// (nothing written) above the head. Adds the block's and results' encoded size to *bytes when
+// not null.
+bool WriteBlock(JsonWriter& w, const storage::ChainStore& store, uint64_t height,
+                size_t* bytes = nullptr) {
   const auto block = store.GetBlock(height);
-  if (!block) return std::nullopt;
+  if (!block) return false;
   const auto commit = store.GetCommit(height);
   const auto results = store.GetResults(height);
   if (!commit || !results) Internal("the store lacks parts of block " + std::to_string(height));
   if (bytes != nullptr) *bytes += block->ByteSizeLong() + results->ByteSizeLong();
-  return json{{"block", ProtoToJson(*block)},
-              {"block_hash", Hex(chain::BlockHash(block->header()))},
-              {"commit", ProtoToJson(*commit)},
-              {"results", ProtoToJson(*results)}};
+  w.BeginObject()
+      .Field("block", *block)
+      .Field("block_hash", Hex(chain::BlockHash(block->header())))
+      .Field("commit", *commit)
+      .Field("results", *results)
+      .EndObject();
+  return true;
 }
 
 ApiResponse GetBlock(ApiContext& ctx, const ApiRequest& req) {
   const auto height = ParseU64(req.params[0]);
   if (!height) return Malformed("a height is a decimal number");
-  auto block = *height == 0 ? std::nullopt : BlockJson(ctx.node.store(), *height);
-  if (!block) return NotFound("no block at height " + req.params[0]);
-  return JsonResponse(200, *block);
+  JsonWriter w;
+  if (*height == 0 || !WriteBlock(w, ctx.node.store(), *height)) {
+    return NotFound("no block at height " + req.params[0]);
+  }
+  return JsonResponse(200, std::move(w));
 }
 
 // from and to are inclusive; without to, up to the head; without from, the 100 blocks up to
@@ -387,21 +409,21 @@ ApiResponse ListBlocks(ApiContext& ctx, const ApiRequest& req) {
   const uint64_t first = std::max<uint64_t>(
       1, from.value_or(last >= kMaxBlocksPerCall ? last - kMaxBlocksPerCall + 1 : 1));
   last = std::min(last, first + kMaxBlocksPerCall - 1);
-  json blocks = json::array();
+  JsonWriter w;
+  w.BeginObject().Key("blocks").BeginArray();
   size_t bytes = 0;
   for (uint64_t h = first; h <= last && bytes < kMaxBlocksBytes; ++h) {
-    auto block = BlockJson(ctx.node.store(), h, &bytes);
-    if (!block) break;
-    blocks.push_back(std::move(*block));
+    if (!WriteBlock(w, ctx.node.store(), h, &bytes)) break;
   }
-  return JsonResponse(200, {{"blocks", std::move(blocks)}});
+  w.EndArray().EndObject();
+  return JsonResponse(200, std::move(w));
 }
 
 // ---- governance state ----
 
 ApiResponse ListCoalitions(ApiContext& ctx, const ApiRequest&) {
   auto snap = ctx.node.store().Snapshot();
-  return JsonResponse(200, {{"coalitions", ListJson(governance::ListCoalitions(*snap))}});
+  return ListResponse("coalitions", governance::ListCoalitions(*snap));
 }
 
 ApiResponse GetCoalition(ApiContext& ctx, const ApiRequest& req) {
@@ -409,15 +431,22 @@ ApiResponse GetCoalition(ApiContext& ctx, const ApiRequest& req) {
   const std::string& id = req.params[0];
   const auto coalition = governance::GetCoalition(*snap, id);
   if (!coalition) return NotFound("no coalition " + id);
-  json rules = json::object();
+  JsonWriter w;
+  w.BeginObject()
+      .Field("coalition", *coalition)
+      .Key("annual_plans")
+      .Records(governance::ListAnnualPlans(*snap, id))
+      .Key("igf_sessions")
+      .Records(governance::ListIgfSessions(*snap, id))
+      .Key("resolutions")
+      .Records(governance::ListResolutions(*snap, id))
+      .Key("rules")
+      .BeginObject();
   for (std::string_view type : governance::ActionTypeNames()) {
-    rules[std::string(type)] = ProtoToJson(governance::RuleFor(*snap, id, type));
+    w.Field(type, governance::RuleFor(*snap, id, type));
   }
-  return JsonResponse(200, {{"coalition", ProtoToJson(*coalition)},
-                            {"annual_plans", ListJson(governance::ListAnnualPlans(*snap, id))},
-                            {"igf_sessions", ListJson(governance::ListIgfSessions(*snap, id))},
-                            {"resolutions", ListJson(governance::ListResolutions(*snap, id))},
-                            {"rules", std::move(rules)}});
+  w.EndObject().EndObject();
+  return JsonResponse(200, std::move(w));
 }
 
 ApiResponse ListMembers(ApiContext& ctx, const ApiRequest& req) {
@@ -425,19 +454,20 @@ ApiResponse ListMembers(ApiContext& ctx, const ApiRequest& req) {
   const std::string& id = req.params[0];
   if (!governance::GetCoalition(*snap, id)) return NotFound("no coalition " + id);
   const bool all = QueryFlag(req, "all");
-  return JsonResponse(200, {{"members", ListJson(governance::ListMembers(*snap, id, !all))}});
+  return ListResponse("members", governance::ListMembers(*snap, id, !all));
 }
 
 ApiResponse MembershipHistory(ApiContext& ctx, const ApiRequest& req) {
   auto snap = ctx.node.store().Snapshot();
   const std::string& id = req.params[0];
   if (!governance::GetCoalition(*snap, id)) return NotFound("no coalition " + id);
-  return JsonResponse(200, {{"events", ListJson(governance::MembershipHistory(*snap, id))}});
+  return ListResponse("events", governance::MembershipHistory(*snap, id));
 }
 
-json TallyJson(const governance::KvReader& kv, const crypto::Hash32& id) {
-  const auto tally = governance::GetTally(kv, id);
-  return ProtoToJson(tally ? *tally : bas::v1::ProposalTally());
+// A proposal's tally; the empty tally before its first vote.
+bas::v1::ProposalTally TallyOf(const governance::KvReader& kv, const crypto::Hash32& id) {
+  auto tally = governance::GetTally(kv, id);
+  return tally ? *std::move(tally) : bas::v1::ProposalTally();
 }
 
 ApiResponse ListProposals(ApiContext& ctx, const ApiRequest& req) {
@@ -451,14 +481,18 @@ ApiResponse ListProposals(ApiContext& ctx, const ApiRequest& req) {
     status = s;
   }
   auto snap = ctx.node.store().Snapshot();
-  json out = json::array();
+  JsonWriter w;
+  w.BeginObject().Key("proposals").BeginArray();
   for (const auto& p : governance::ListProposals(*snap, req.Query("coalition").value_or(""))) {
     if (status && p.status() != *status) continue;
-    out.push_back({{"id", Hex(p.id())},
-                   {"proposal", ProtoToJson(p)},
-                   {"tally", TallyJson(*snap, chain::ToHash(p.id()))}});
+    w.BeginObject()
+        .Field("id", Hex(p.id()))
+        .Field("proposal", p)
+        .Field("tally", TallyOf(*snap, chain::ToHash(p.id())))
+        .EndObject();
   }
-  return JsonResponse(200, {{"proposals", std::move(out)}});
+  w.EndArray().EndObject();
+  return JsonResponse(200, std::move(w));
 }
 
 ApiResponse GetProposal(ApiContext& ctx, const ApiRequest& req) {
@@ -472,16 +506,22 @@ ApiResponse GetProposal(ApiContext& ctx, const ApiRequest& req) {
     electorate.push_back(
         {{"member_id", member_id}, {"group", bas::v1::StakeholderGroup_Name(group)}});
   }
-  json out = {{"id", Hex(*id)},
-              {"proposal", ProtoToJson(*proposal)},
-              {"tally", TallyJson(*snap, *id)},
-              {"electorate", std::move(electorate)}};
+  JsonWriter w;
+  w.BeginObject()
+      .Field("id", Hex(*id))
+      .Field("proposal", *proposal)
+      .Field("tally", TallyOf(*snap, *id))
+      .Key("electorate")
+      .Value(electorate);
   if (proposal->status() != bas::v1::Proposal::ACTIVE) {
-    for (const auto& d : governance::ListDecisions(*snap, proposal->coalition())) {
-      if (d.proposal_id() == proposal->id()) out["decision"] = ProtoToJson(d);
+    std::optional<bas::v1::Decision> decision;  // the last one recorded for it
+    for (auto& d : governance::ListDecisions(*snap, proposal->coalition())) {
+      if (d.proposal_id() == proposal->id()) decision = std::move(d);
     }
+    if (decision) w.Field("decision", *decision);
   }
-  return JsonResponse(200, out);
+  w.EndObject();
+  return JsonResponse(200, std::move(w));
 }
 
 ApiResponse ListVotes(ApiContext& ctx, const ApiRequest& req) {
@@ -489,40 +529,46 @@ ApiResponse ListVotes(ApiContext& ctx, const ApiRequest& req) {
   if (!id) return Malformed("a proposal id is 64 hex digits");
   auto snap = ctx.node.store().Snapshot();
   if (!governance::GetProposal(*snap, *id)) return NotFound("no proposal " + req.params[0]);
-  return JsonResponse(200, {{"votes", ListJson(governance::ListVotes(*snap, *id))},
-                            {"history", ListJson(governance::VoteHistory(*snap, *id))}});
+  JsonWriter w;
+  w.BeginObject()
+      .Key("votes")
+      .Records(governance::ListVotes(*snap, *id))
+      .Key("history")
+      .Records(governance::VoteHistory(*snap, *id))
+      .EndObject();
+  return JsonResponse(200, std::move(w));
 }
 
 ApiResponse ListDecisions(ApiContext& ctx, const ApiRequest& req) {
   auto snap = ctx.node.store().Snapshot();
   const auto coalition = req.Query("coalition").value_or("");
-  return JsonResponse(200, {{"decisions", ListJson(governance::ListDecisions(*snap, coalition))}});
+  return ListResponse("decisions", governance::ListDecisions(*snap, coalition));
 }
 
 ApiResponse ListDirectory(ApiContext& ctx, const ApiRequest&) {
   auto snap = ctx.node.store().Snapshot();
-  return JsonResponse(200, {{"listings", ListJson(governance::ListDirectory(*snap))}});
+  return ListResponse("listings", governance::ListDirectory(*snap));
 }
 
 ApiResponse ListAssessments(ApiContext& ctx, const ApiRequest&) {
   auto snap = ctx.node.store().Snapshot();
-  return JsonResponse(200, {{"assessments", ListJson(governance::ListAssessments(*snap))}});
+  return ListResponse("assessments", governance::ListAssessments(*snap));
 }
 
 ApiResponse ListMeetings(ApiContext& ctx, const ApiRequest& req) {
   auto snap = ctx.node.store().Snapshot();
   const auto coalition = req.Query("coalition").value_or("");
-  return JsonResponse(200, {{"meetings", ListJson(governance::ListMeetings(*snap, coalition))}});
+  return ListResponse("meetings", governance::ListMeetings(*snap, coalition));
 }
 
 ApiResponse ListBmmModels(ApiContext& ctx, const ApiRequest&) {
   auto snap = ctx.node.store().Snapshot();
-  return JsonResponse(200, {{"models", ListJson(governance::ListBmmModels(*snap))}});
+  return ListResponse("models", governance::ListBmmModels(*snap));
 }
 
 ApiResponse ListValidators(ApiContext& ctx, const ApiRequest&) {
   auto snap = ctx.node.store().Snapshot();
-  return JsonResponse(200, {{"validators", ListJson(governance::ListValidators(*snap))}});
+  return ListResponse("validators", governance::ListValidators(*snap));
 }
 
 ApiResponse GetAccount(ApiContext& ctx, const ApiRequest& req) {

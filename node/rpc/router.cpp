@@ -73,9 +73,14 @@ std::optional<std::string_view> ApiRequest::Query(std::string_view name) const {
 ApiResponse JsonResponse(unsigned status, const nlohmann::ordered_json& body) {
   ApiResponse r;
   r.status = status;
-  // Replacement instead of an exception for invalid UTF-8: records hold user text that the
-  // governance rules checked, but a response must never fail on it.
-  r.body = body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  r.body = DumpJson(body);
+  return r;
+}
+
+ApiResponse JsonResponse(unsigned status, JsonWriter&& body) {
+  ApiResponse r;
+  r.status = status;
+  r.body = std::move(body).Take();
   return r;
 }
 

@@ -13,6 +13,8 @@
 #include <boost/beast/http/verb.hpp>
 #include <nlohmann/json.hpp>
 
+#include "node/rpc/json.h"
+
 namespace bas::node::rpc {
 
 struct ApiRequest {
@@ -43,7 +45,9 @@ struct ApiResponse {
   std::function<void(Reply)> deferred;
 };
 
+// A JSON body: as DumpJson writes it, or a JsonWriter's text (node/rpc/json.h).
 ApiResponse JsonResponse(unsigned status, const nlohmann::ordered_json& body);
+ApiResponse JsonResponse(unsigned status, JsonWriter&& body);
 // {"error": {"code": code, "message": message}} (docs/api.md, "Conventions").
 ApiResponse ErrorResponse(unsigned status, std::string_view code, std::string_view message);
 

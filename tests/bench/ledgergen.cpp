@@ -16,13 +16,11 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
-#include <google/protobuf/util/json_util.h>
 #include <sys/resource.h>
 
 #include "bas/v1/chain.pb.h"
@@ -34,6 +32,7 @@
 #include "node/chain/encoding.h"
 #include "node/chain/executor.h"
 #include "node/storage/chain_store.h"
+#include "proto/json.h"
 
 namespace {
 
@@ -129,17 +128,6 @@ std::vector<BlockPlan> Plan(const Params& p) {
   return plan;
 }
 
-void WriteGenesisJson(const bas::v1::Genesis& g, const std::string& path) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.preserve_proto_field_names = true;
-  std::string json;
-  if (!google::protobuf::util::MessageToJsonString(g, &json, options).ok()) Die("print genesis");
-  std::ofstream out(path, std::ios::trunc);
-  out << json;
-  if (!out) Die("cannot write " + path);
-}
-
 int Run(const Params& p) {
   if (p.members < 1 || p.block_txs < 1) Die("--members and --block-txs must be positive");
   const unsigned threads =
@@ -150,7 +138,7 @@ int Run(const Params& p) {
   for (int i = 0; i < p.members; ++i) members.push_back(BenchKey("m-" + std::to_string(i)));
   const bas::v1::Genesis genesis = MakeGenesis(p, validator, members);
   const std::string& chain_id = genesis.chain_id();
-  WriteGenesisJson(genesis, p.genesis_out);
+  if (bas::Status s = bas::proto::WriteGenesis(p.genesis_out, genesis); !s.ok()) Die(s.message());
 
   auto g = bas::node::chain::ExecuteGenesis(genesis);
   if (!g.ok()) Die("genesis: " + g.error().message);

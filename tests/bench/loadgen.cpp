@@ -14,20 +14,19 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <fstream>
 #include <iostream>
 #include <mutex>
 #include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
-#include <google/protobuf/util/json_util.h>
 #include <nlohmann/json.hpp>
 
 #include "bas/v1/chain.pb.h"
 #include "cli/client/http_client.h"
 #include "crypto/encoding.h"
 #include "governance/engine.h"
+#include "proto/json.h"
 
 namespace {
 
@@ -79,11 +78,7 @@ int WriteGenesis(int members, const std::vector<std::string>& validator_hexes,
   auto* rule = c->add_rules();
   rule->set_action_type("default");
   rule->mutable_rule()->set_voting_period_s(voting_period);
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  std::string json;
-  if (!google::protobuf::util::MessageToJsonString(g, &json, options).ok()) Die("print genesis");
-  std::ofstream(out) << json;
+  if (bas::Status s = bas::proto::WriteGenesis(out, g); !s.ok()) Die(s.message());
   return 0;
 }
 
