@@ -8,13 +8,13 @@
 #include <iostream>
 #include <sstream>
 
-#include <google/protobuf/util/json_util.h>
 #include <unistd.h>
 
 #include "cli/audit/auditor.h"
 #include "cli/audit/ledger_source.h"
 #include "cli/audit/report.h"
 #include "crypto/encoding.h"
+#include "proto/json.h"
 
 namespace bas::cli {
 
@@ -61,14 +61,9 @@ Result<std::unique_ptr<LedgerSource>> OpenSource(const ClientOptions& options,
 // The genesis the auditor trusts: JSON in the proto3 mapping, as `basd` reads it.
 Result<bas::v1::Genesis> ReadGenesisFile(const std::string& path) {
   if (path.empty()) return Usage("--genesis FILE is required: the genesis you trust");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{"IO_ERROR", "cannot read " + path + ": " + std::strerror(errno)};
-  std::stringstream text;
-  text << in.rdbuf();
-  bas::v1::Genesis genesis;
-  const auto status = google::protobuf::util::JsonStringToMessage(text.str(), &genesis);
-  if (!status.ok()) {
-    return Usage(path + ": not a genesis document: " + std::string(status.message()));
+  Result<bas::v1::Genesis> genesis = proto::ReadGenesis(path);
+  if (!genesis.ok() && genesis.error().code != "IO_ERROR") {
+    return Usage("--genesis: " + genesis.error().message);  // not a genesis document
   }
   return genesis;
 }

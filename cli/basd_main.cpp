@@ -26,6 +26,7 @@
 #include "node/daemon/genesis_builder.h"
 #include "node/daemon/node.h"
 #include "node/rpc/server.h"
+#include "proto/json.h"
 
 namespace {
 
@@ -78,7 +79,7 @@ int Start(const fs::path& home) {
   auto config = bas::node::daemon::LoadConfig(home);
   if (!config.ok()) return Fail(kExitUsage, config.error());
   spdlog::set_level(spdlog::level::from_str(config->log_level));
-  auto genesis = bas::node::daemon::ReadGenesis(config->Resolve(config->genesis_file));
+  auto genesis = bas::proto::ReadGenesis(config->Resolve(config->genesis_file));
   if (!genesis.ok()) return Fail(kExitUsage, genesis.error());
   auto key = bas::node::daemon::LoadNodeKey(*config);
   if (!key.ok()) return Fail(kExitUsage, key.error());
@@ -195,7 +196,7 @@ int main(int argc, char** argv) {
       return;
     }
     const fs::path out = out_file.empty() ? fs::path(g_home) / "genesis.json" : fs::path(out_file);
-    if (auto s = bas::node::daemon::WriteGenesis(out, *g); !s.ok()) {
+    if (auto s = bas::proto::WriteGenesis(out, *g); !s.ok()) {
       exit_code = Fail(kExitRuntime, s.error());
       return;
     }
@@ -205,7 +206,7 @@ int main(int argc, char** argv) {
   std::string gval_file;
   gval->add_option("file", gval_file, "Genesis JSON")->required();
   gval->callback([&] {
-    auto g = bas::node::daemon::ReadGenesis(gval_file);
+    auto g = bas::proto::ReadGenesis(gval_file);
     if (!g.ok()) {
       exit_code = Fail(kExitUsage, g.error());
       return;

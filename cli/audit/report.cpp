@@ -8,7 +8,6 @@
 #include <sstream>
 #include <thread>
 
-#include <google/protobuf/util/json_util.h>
 #include <nlohmann/json.hpp>
 
 #include "cli/client/errors.h"
@@ -16,6 +15,7 @@
 #include "crypto/encoding.h"
 #include "governance/query.h"
 #include "node/chain/workers.h"
+#include "proto/json.h"
 
 namespace bas::audit {
 namespace {
@@ -208,14 +208,8 @@ std::string DocumentText(const bas::v1::Document& d) {
 
 // A record in the proto3 JSON mapping, compact.
 std::string RecordText(const google::protobuf::Message& m) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  options.always_print_primitive_fields = true;
-  std::string text;
-  if (!google::protobuf::util::MessageToJsonString(m, &text, options).ok()) {
-    return "null";  // every record we hold prints; nothing to report instead
-  }
-  return text;
+  Result<std::string> text = proto::PrintJson(m);
+  return text.ok() ? std::move(*text) : "null";  // every record we hold prints
 }
 
 ordered_json RecordJson(const google::protobuf::Message& m) {

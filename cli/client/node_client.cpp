@@ -5,9 +5,8 @@
 #include <charconv>
 #include <chrono>
 
-#include <google/protobuf/util/json_util.h>
-
 #include "crypto/encoding.h"
+#include "proto/json.h"
 
 namespace bas::client {
 
@@ -41,12 +40,9 @@ Error ApiErrorOf(const HttpResponse& response, std::string* api_code) {
 }
 
 Status ProtoFromJson(const nlohmann::json& json, google::protobuf::Message* out) {
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = true;
-  const auto status = google::protobuf::util::JsonStringToMessage(json.dump(), out, options);
-  if (!status.ok()) {
-    return Error{"INTERNAL", "the node sent a " + out->GetTypeName() +
-                                 " that does not parse: " + std::string(status.message())};
+  if (Status s = proto::ParseJsonLenient(json.dump(), out); !s.ok()) {
+    return Error{"INTERNAL",
+                 "the node sent a " + out->GetTypeName() + " that does not parse: " + s.message()};
   }
   return Status::Ok();
 }

@@ -7,6 +7,7 @@
 #include "crypto/encoding.h"
 #include "crypto/keystore.h"
 #include "governance/engine.h"
+#include "proto/json.h"
 
 namespace bas::node::daemon {
 namespace {
@@ -144,10 +145,10 @@ Result<bas::v1::Genesis> SetUpDevHome(const fs::path& home, const std::string& r
   auto node_key = InitHome(home, config);
   if (!node_key.ok()) return node_key.error();
   const fs::path genesis_file = config.Resolve(config.genesis_file);
-  if (fs::exists(genesis_file)) return ReadGenesis(genesis_file);
+  if (fs::exists(genesis_file)) return proto::ReadGenesis(genesis_file);
   auto g = DemoGenesis(home / "keys", "bas-dev", {{"dev", *node_key}}, voting_period_s);
   if (!g.ok()) return g;
-  if (Status s = WriteGenesis(genesis_file, *g); !s.ok()) return s.error();
+  if (Status s = proto::WriteGenesis(genesis_file, *g); !s.ok()) return s.error();
   return g;
 }
 
@@ -185,7 +186,7 @@ Result<std::vector<LocalnetNode>> SetUpLocalnet(const fs::path& dir, int nodes, 
     config.p2p.persistent_peers = peers;
     if (Status s = WriteText(config.home / "config.toml", ConfigToToml(config)); !s.ok())
       return s.error();
-    if (Status s = WriteGenesis(config.Resolve(config.genesis_file), *genesis); !s.ok())
+    if (Status s = proto::WriteGenesis(config.Resolve(config.genesis_file), *genesis); !s.ok())
       return s.error();
   }
   return out;

@@ -10,7 +10,6 @@
 #include "crypto/result.h"
 #include "crypto/schnorr.h"
 #include "node/daemon/config.h"
-#include "proto/json.h"
 
 namespace bas::node::daemon {
 
@@ -21,10 +20,6 @@ std::string NodeKeyPassphrase();
 // Returns the node key. Errors: "IO_ERROR", and the keystore's codes.
 Result<crypto::KeyPair> InitHome(const std::filesystem::path& home, const NodeConfig& config);
 Result<crypto::KeyPair> LoadNodeKey(const NodeConfig& config);
-
-// Genesis files (proto/json.h), under the names cli/basd_main.cpp calls them by.
-using proto::ReadGenesis;
-using proto::WriteGenesis;
 
 struct DevMember {
   std::string id;
