@@ -90,19 +90,11 @@ int ReportSubmission(const ClientOptions& options, const std::string& tx_id,
   return kExitOk;
 }
 
-// Submits SignedTx bytes and reports the outcome.
-int Submit(const ClientOptions& options, NodeClient& node, const std::string& signed_tx,
-           bool wait) {
-  bas::v1::SignedTx tx;
-  bas::v1::TxBody body;
-  if (!tx.ParseFromString(signed_tx) || !body.ParseFromString(tx.body()) ||
-      tx.signer().size() != 32) {
-    return ReportError(UsageError("not a SignedTx"));
-  }
-  crypto::PublicKey signer{};
-  std::copy(tx.signer().begin(), tx.signer().end(), signer.begin());
-  const std::string tx_id = crypto::HexEncode(governance::TxId(signer, tx.body()));
-  Result<SubmitResult> submitted = node.SubmitTx(signed_tx, wait);
+// Submits a signed tx and reports the outcome under the tx's id.
+int Submit(const ClientOptions& options, NodeClient& node, const governance::SignedTxBytes& tx,
+           const bas::v1::TxBody& body, bool wait) {
+  const std::string tx_id = crypto::HexEncode(tx.tx_id);
+  Result<SubmitResult> submitted = node.SubmitTx(tx.bytes, wait);
   if (!submitted.ok()) {
     Error error = submitted.error();
     error.message = "tx " + tx_id + ": " + error.message;
@@ -114,9 +106,9 @@ int Submit(const ClientOptions& options, NodeClient& node, const std::string& si
   return ReportSubmission(options, tx_id, body, *submitted);
 }
 
-// Sets the chain id and nonce, serialises and signs: the SignedTx bytes.
-std::string Sign(const crypto::KeyPair& key, bas::v1::TxBody body, const std::string& chain_id,
-                 uint64_t nonce) {
+// Sets the chain id and nonce, serialises and signs.
+governance::SignedTxBytes Sign(const crypto::KeyPair& key, bas::v1::TxBody& body,
+                               const std::string& chain_id, uint64_t nonce) {
   body.set_chain_id(chain_id);
   body.set_nonce(nonce);
   return governance::SignTx(key, body);
@@ -306,7 +298,8 @@ int RunSubmitTx(const ClientOptions& options, const TxBuilder& build, const Subm
     if (!next.ok()) return ReportError(next.error());
     nonce = *next;
   }
-  return Submit(options, *node, Sign(*key, *body, status->chain_id, nonce), !flags.no_wait);
+  const governance::SignedTxBytes signed_tx = Sign(*key, *body, status->chain_id, nonce);
+  return Submit(options, *node, signed_tx, *body, !flags.no_wait);
 }
 
 int RunSignTx(const ClientOptions& options, const SignFlags& flags, const TxBuilder& build) {
@@ -335,14 +328,11 @@ int RunSignTx(const ClientOptions& options, const SignFlags& flags, const TxBuil
   }
   Result<bas::v1::TxBody> body = build(TxContext{options, chain_id, *key, node ? &*node : nullptr});
   if (!body.ok()) return ReportError(body.error());
-  const std::string signed_tx = Sign(*key, *body, chain_id, *nonce);
-  bas::v1::SignedTx tx;
-  if (!tx.ParseFromString(signed_tx))
-    return ReportError(Error{"INTERNAL", "cannot re-read the tx"});
-  const std::string tx_id = crypto::HexEncode(governance::TxId(key->public_key(), tx.body()));
+  const governance::SignedTxBytes signed_tx = Sign(*key, *body, chain_id, *nonce);
+  const std::string tx_id = crypto::HexEncode(signed_tx.tx_id);
 
   std::ofstream out(flags.out, std::ios::trunc);
-  out << crypto::HexEncode(signed_tx) << "\n";
+  out << crypto::HexEncode(signed_tx.bytes) << "\n";
   out.close();
   if (!out) {
     return ReportError(
@@ -384,9 +374,18 @@ int RunBroadcastTx(const ClientOptions& options, const std::string& file, bool w
   if (!bytes.ok() || bytes->empty()) {
     return ReportError(UsageError(file + ": expected the hex of a SignedTx (bas tx sign --out)"));
   }
+  // Someone else's bytes: read only as far as naming and describing them; the node checks.
+  governance::SignedTxBytes tx{std::string(bytes->begin(), bytes->end())};
+  bas::v1::SignedTx signed_tx;
+  bas::v1::TxBody body;
+  if (!signed_tx.ParseFromString(tx.bytes) || !body.ParseFromString(signed_tx.body()) ||
+      signed_tx.signer().size() != 32) {
+    return ReportError(UsageError(file + ": not a SignedTx"));
+  }
+  tx.tx_id = governance::TxId(crypto::ToHash(signed_tx.signer()), signed_tx.body());
   Result<NodeClient> node = MakeNodeClient(options.endpoint());
   if (!node.ok()) return ReportError(node.error());
-  return Submit(options, *node, std::string(bytes->begin(), bytes->end()), wait);
+  return Submit(options, *node, tx, body, wait);
 }
 
 }  // namespace bas::cli

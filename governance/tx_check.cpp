@@ -22,13 +22,13 @@ crypto::Hash32 RotateKeySigHash(const crypto::PublicKey& old_key, const crypto::
   return h.Final();
 }
 
-std::string SignTx(const crypto::KeyPair& key, const bas::v1::TxBody& body) {
+SignedTxBytes SignTx(const crypto::KeyPair& key, const bas::v1::TxBody& body) {
   bas::v1::SignedTx tx;
   tx.set_body(body.SerializeAsString());
   tx.set_signer(std::string(reinterpret_cast<const char*>(key.public_key().data()), 32));
   const crypto::Signature sig = key.Sign(TxSigHash(tx.body()));
   tx.set_signature(std::string(reinterpret_cast<const char*>(sig.data()), sig.size()));
-  return tx.SerializeAsString();
+  return {tx.SerializeAsString(), TxId(key.public_key(), tx.body())};
 }
 
 CheckTxResult CheckTx(std::string_view bytes, std::string_view chain_id, bool verify_signature) {

@@ -64,7 +64,14 @@ crypto::Hash32 TxSigHash(std::string_view body);
 crypto::Hash32 RotateKeySigHash(const crypto::PublicKey& old_key, const crypto::PublicKey& new_key,
                                 std::string_view chain_id);
 
-// Serializes body once and signs those exact bytes: the SignedTx bytes to submit.
-std::string SignTx(const crypto::KeyPair& key, const bas::v1::TxBody& body);
+// A tx as its signer made it: the SignedTx bytes to submit and the id the chain will know
+// them by (TxId of the body bytes inside), so that no caller parses its own tx to name it.
+struct SignedTxBytes {
+  std::string bytes;
+  crypto::Hash32 tx_id{};
+};
+
+// Serializes body once and signs those exact bytes.
+SignedTxBytes SignTx(const crypto::KeyPair& key, const bas::v1::TxBody& body);
 
 }  // namespace bas::governance

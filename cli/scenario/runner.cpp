@@ -173,7 +173,7 @@ Status ScenarioRunner::RunTx(governance::Engine& engine, size_t step_index, size
   }
 
   if (body.has_propose() || body.has_apply() || body.has_submit_assessment()) {
-    crypto::Hash32 id = governance::TxId(signer->public_key(), body_bytes);
+    const crypto::Hash32& id = checked.tx.tx_id;
     if (!tx.ref.empty()) {
       run_.refs[tx.ref] = id;
       names_[ToBytes(id)] = tx.ref;

@@ -56,7 +56,7 @@ struct VoteBlockFixture {
     propose.mutable_propose()->set_coalition("bas-dc");
     propose.mutable_propose()->set_title("Annual plan");
     propose.mutable_propose()->add_actions()->mutable_resolution()->set_text("Adopted.");
-    auto checked = bas::governance::CheckTx(bas::governance::SignTx(keys[0], propose), kChain);
+    auto checked = bas::governance::CheckTx(bas::governance::SignTx(keys[0], propose).bytes, kChain);
     Engine e(state);
     e.BeginBlock({kChain, 1, kStart});
     if (!e.DeliverTx(checked.tx).outcome.ok()) std::abort();
@@ -70,7 +70,7 @@ struct VoteBlockFixture {
           std::string(reinterpret_cast<const char*>(checked.tx.tx_id.data()), 32));
       vote.mutable_vote()->set_choice(i % 3 == 0 ? bas::v1::NO : bas::v1::YES);
       vote.mutable_vote()->set_reason(i % 3 == 0 ? "not costed" : "");
-      auto v = bas::governance::CheckTx(bas::governance::SignTx(keys[i], vote), kChain);
+      auto v = bas::governance::CheckTx(bas::governance::SignTx(keys[i], vote).bytes, kChain);
       if (!v.outcome.ok()) std::abort();
       votes.push_back(std::move(v.tx));
     }

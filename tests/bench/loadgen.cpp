@@ -154,7 +154,7 @@ int Run(const std::vector<std::string>& nodes, int members, size_t total, size_t
     body.mutable_propose()->set_coalition("bas-dc");
     body.mutable_propose()->set_title("Bench resolution " + std::to_string(p));
     body.mutable_propose()->add_actions()->mutable_resolution()->set_text("Resolved.");
-    propose_txs.push_back(bas::governance::SignTx(proposer, body));
+    propose_txs.push_back(bas::governance::SignTx(proposer, body).bytes);
     auto checked = bas::governance::CheckTx(propose_txs.back(), chain_id);
     proposal_ids.push_back(std::string(reinterpret_cast<const char*>(checked.tx.tx_id.data()), 32));
   }
@@ -197,7 +197,7 @@ int Run(const std::vector<std::string>& nodes, int members, size_t total, size_t
           body.set_nonce(p + (m == 0 ? proposals : 0));
           body.mutable_vote()->set_proposal_id(proposal_ids[p]);
           body.mutable_vote()->set_choice(m % 4 == 0 ? bas::v1::NO : bas::v1::YES);
-          votes[k] = bas::governance::SignTx(MemberKey(m), body);
+          votes[k] = bas::governance::SignTx(MemberKey(m), body).bytes;
         }
       });
     }

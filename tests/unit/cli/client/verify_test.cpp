@@ -75,16 +75,13 @@ struct Chain {
       } else {
         body.mutable_withdraw()->set_proposal_id(std::string(32, '\x07'));
       }
-      txs.push_back(governance::SignTx(member, body));
+      governance::SignedTxBytes signed_tx = governance::SignTx(member, body);
+      txs.push_back(signed_tx.bytes);
       bas::v1::TxResult* r = results.add_tx_results();
       r->set_code(0);
       bas::v1::Event* e = r->add_events();
       e->set_type("vote_cast");
-      if (i == kIndex) {
-        bas::v1::SignedTx signed_tx;
-        signed_tx.ParseFromString(txs.back());
-        tx_id_hex = crypto::HexEncode(governance::TxId(member.public_key(), signed_tx.body()));
-      }
+      if (i == kIndex) tx_id_hex = crypto::HexEncode(signed_tx.tx_id);
     }
     for (const crypto::KeyPair& v : validators) {
       bas::v1::Validator* out = set.add_validators();

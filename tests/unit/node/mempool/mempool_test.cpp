@@ -136,7 +136,7 @@ TEST_F(MempoolTest, DuplicatesAndConflicts) {
   ASSERT_TRUE(parsed.ParseFromString(tx));
   bas::v1::TxBody body;
   ASSERT_TRUE(body.ParseFromString(parsed.body()));
-  const std::string resigned = governance::SignTx(chain_.member(0), body);
+  const std::string resigned = governance::SignTx(chain_.member(0), body).bytes;
   ASSERT_NE(resigned, tx);
   EXPECT_EQ(Add(resigned).code, AddCode::kAlreadyKnown);
   // Another body with the signer's same nonce.

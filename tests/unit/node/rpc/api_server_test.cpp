@@ -224,7 +224,7 @@ class TestChain {
     bas::v1::TxBody body = body_in;
     body.set_chain_id(kChainId);
     body.set_nonce(nonce);
-    return governance::SignTx(members_[member], body);
+    return governance::SignTx(members_[member], body).bytes;
   }
   std::string Propose(int member, uint64_t nonce, const std::string& title) const {
     bas::v1::TxBody body;
