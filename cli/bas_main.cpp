@@ -37,7 +37,8 @@ using bas::cli::ClientOptions;
 using bas::cli::kExitInternal;
 using bas::cli::kExitOk;
 using bas::cli::kExitUsage;
-constexpr int kExitMalformed = kExitUsage;
+using bas::cli::ReportError;
+using bas::cli::WithFlag;
 
 constexpr char kFooter[] =
     "Environment: BAS_NODE (--node), BAS_KEYSTORE (--keystore), BAS_PASSPHRASE (the key's "
@@ -72,25 +73,13 @@ bas::Result<std::string> ReadInput(const std::string& file) {
 // `bas scenario run FILE`.
 int RunScenarioFile(const std::string& file) {
   bas::Result<std::string> text = ReadInput(file);
-  if (!text.ok()) {
-    std::cerr << "bas: " << text.error().message << "\n";
-    return kExitInternal;
-  }
-  std::string source = file == "-" ? "<stdin>" : file;
+  if (!text.ok()) return ReportError(text.error());
+  const std::string source = file == "-" ? "<stdin>" : file;
   bas::Result<nlohmann::json> json = bas::scenario::ParseScenarioJson(*text);
-  if (!json.ok()) {
-    std::cerr << "bas: " << source << ": " << json.error().message << "\n";
-    return kExitMalformed;
-  }
+  if (!json.ok()) return ReportError(WithFlag(source, json.error()));
   bas::Result<bas::scenario::ScenarioRun> run = bas::scenario::RunScenario(*json);
-  if (!run.ok()) {
-    const std::string& code = run.error().code;
-    bool malformed =
-        code == bas::scenario::kMalformedScenario || code == bas::scenario::kInvalidGenesis;
-    std::cerr << "bas: " << source << ": " << run.error().message << "\n";
-    return malformed ? kExitMalformed : kExitInternal;
-  }
-  // Replace rather than throw on invalid UTF-8: engine messages may quote arbitrary bytes.
+  if (!run.ok()) return ReportError(WithFlag(source, run.error()));
+// Replace rather than throw on invalid UTF-8: engine messages may quote arbitrary bytes.
   std::cout << run->output.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
             << "\n";
   std::cout.flush();

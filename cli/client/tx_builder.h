@@ -7,6 +7,11 @@
 // The chain checks the rest (lengths, slugs, limits) and refuses with a stable code; these
 // parsers check only what the flag syntax needs. Pure apart from reading the named files;
 // thread-compatible.
+//
+// Unlike the auditor, whose errors name the ledger or the request, this library is the grammar
+// of the command line's text forms (its inputs are the *Flags structs and ActionFlag{name,
+// value}), so naming the flag is naming the input; a client that is not a command line builds
+// TxBody messages directly (as the scenario runner does) and never sees these messages.
 #pragma once
 
 #include <cstdint>
