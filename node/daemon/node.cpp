@@ -591,9 +591,10 @@ bool Node::CommitDecided(const bas::v1::Block& block, const bas::v1::Commit& com
     it = prepared_.emplace(block_hash, Prepared{std::move(*exec), {}}).first;
   }
   Prepared& p = it->second;
-  if (Status s =
-          store_->CommitBlock(block, commit, p.exec.results, p.exec.tx_ids, p.exec.writes,
-                              p.exec.app_hash, chain::ValidatorsAfter(state_, p.exec.writes));
+  const chain::ChainTip after =
+      chain::NextTip(TipFor(height), block.header(), chain::ValidatorsAfter(state_, p.exec.writes));
+  if (Status s = store_->CommitBlock(block, commit, p.exec.results, p.exec.tx_ids, p.exec.writes,
+                                     after);
       !s.ok()) {
     spdlog::critical("commit of height {} failed: {}", height, s.message());
     std::abort();

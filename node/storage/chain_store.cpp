@@ -69,6 +69,15 @@ void AddStateWrites(rocksdb::WriteBatch& batch, rocksdb::ColumnFamilyHandle* cf,
   }
 }
 
+// What the store keeps of a tip: the head, and the set that decides tip.height + 2 (the set
+// of tip.height + 1 was written with the tip before, or with the genesis).
+void PutTip(rocksdb::WriteBatch& batch, rocksdb::ColumnFamilyHandle* meta,
+            const chain::ChainTip& tip) {
+  const ChainHead head{tip.height, tip.app_hash, tip.block_hash, tip.time};
+  batch.Put(meta, ToSlice(kHead), EncodeHead(head));
+  batch.Put(meta, ValidatorSetKey(tip.height + 2), tip.next_validators.SerializeAsString());
+}
+
 }  // namespace
 
 // ---- StateSnapshot ----
@@ -170,15 +179,9 @@ Status ChainStore::InitGenesis(const bas::v1::Genesis& genesis, const governance
   rocksdb::WriteBatch batch;
   AddStateWrites(batch, state_, writes);
   batch.Put(meta_, ToSlice(kGenesis), genesis.SerializeAsString());
-  bas::v1::ValidatorSet set;
-  *set.mutable_validators() = genesis.validators();
-  const std::string set_bytes = set.SerializeAsString();
-  batch.Put(meta_, ValidatorSetKey(1), set_bytes);
-  batch.Put(meta_, ValidatorSetKey(2), set_bytes);
-  ChainHead head;
-  head.app_hash = app_hash;
-  head.time = genesis.genesis_time();
-  batch.Put(meta_, ToSlice(kHead), EncodeHead(head));
+  const chain::ChainTip tip = chain::GenesisTip(genesis, app_hash);
+  PutTip(batch, meta_, tip);
+  batch.Put(meta_, ValidatorSetKey(tip.height + 1), tip.validators.SerializeAsString());
   rocksdb::WriteOptions wo;
   wo.sync = true;
   rocksdb::Status s = db_->Write(wo, &batch);
@@ -200,13 +203,16 @@ ChainHead ChainStore::head() const {
 Status ChainStore::CommitBlock(const bas::v1::Block& block, const bas::v1::Commit& commit,
                                const bas::v1::BlockResults& results,
                                const std::vector<crypto::Hash32>& tx_ids,
-                               const governance::WriteSet& writes, const crypto::Hash32& app_hash,
-                               const bas::v1::ValidatorSet& set_at_h_plus_2) {
+                               const governance::WriteSet& writes, const chain::ChainTip& tip) {
   if (tx_ids.size() != static_cast<size_t>(block.txs_size())) {
     return Error{"INTERNAL", std::to_string(tx_ids.size()) + " tx ids for a block of " +
                                  std::to_string(block.txs_size()) + " txs"};
   }
   const uint64_t height = block.header().height();
+  if (tip.height != height || HashBytes(tip.block_hash) != commit.block_hash()) {
+    return Error{"INTERNAL", "the tip given is not the one block " + std::to_string(height) +
+                                 " leaves"};
+  }
   rocksdb::WriteBatch batch;
   batch.Put(blocks_, BlockKey('b', height), block.SerializeAsString());
   batch.Put(blocks_, BlockKey('c', height), commit.SerializeAsString());
@@ -218,13 +224,7 @@ Status ChainStore::CommitBlock(const bas::v1::Block& block, const bas::v1::Commi
     batch.Put(txindex_, HashBytes(tx_ids[i]), loc.SerializeAsString());
   }
   AddStateWrites(batch, state_, writes);
-  batch.Put(meta_, ValidatorSetKey(height + 2), set_at_h_plus_2.SerializeAsString());
-  ChainHead head;
-  head.height = height;
-  head.app_hash = app_hash;
-  head.block_hash = ToHash(commit.block_hash());
-  head.time = block.header().time();
-  batch.Put(meta_, ToSlice(kHead), EncodeHead(head));
+  PutTip(batch, meta_, tip);
   rocksdb::WriteOptions wo;
   wo.sync = true;
   rocksdb::Status s = db_->Write(wo, &batch);

@@ -24,6 +24,7 @@
 #include "crypto/hash.h"
 #include "crypto/result.h"
 #include "governance/kv.h"
+#include "node/chain/block.h"
 
 namespace rocksdb {
 class DB;
@@ -85,14 +86,16 @@ class ChainStore {
 
   // Commits block (at head().height + 1) with the commit that certifies it, its results, the
   // ids of its txs (tx_ids[i] is the id of block.txs(i), as the execution computed it: the
-  // store indexes them without decoding a tx), its state writes, the app hash after it, and
-  // the validator set that takes over at height + 2, in one synced WriteBatch.
+  // store indexes them without decoding a tx), its state writes and the tip it leaves
+  // (chain::NextTip: the new head, and the set that decides tip.height + 2), in one synced
+  // WriteBatch. The store keeps what the tip says and decides no schedule of its own.
   // Precondition: block.header().height() == head().height + 1. Errors: "INTERNAL" with
-  // nothing written when tx_ids and the txs differ in number; "STORAGE_ERROR".
+  // nothing written when tx_ids and the txs differ in number or the tip is not the block's;
+  // "STORAGE_ERROR".
   Status CommitBlock(const bas::v1::Block& block, const bas::v1::Commit& commit,
                      const bas::v1::BlockResults& results,
                      const std::vector<crypto::Hash32>& tx_ids, const governance::WriteSet& writes,
-                     const crypto::Hash32& app_hash, const bas::v1::ValidatorSet& set_at_h_plus_2);
+                     const chain::ChainTip& tip);
 
   std::optional<bas::v1::Block> GetBlock(uint64_t height) const;
   // The commit that certifies the block at height.

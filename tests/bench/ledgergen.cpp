@@ -209,7 +209,8 @@ int Run(const Params& p) {
       pool.emplace_back([&] {
         for (size_t i = next++; i < todo.size(); i = next++) {
           const std::string raw =
-              bas::governance::SignTx(members[static_cast<size_t>(todo[i].member)], todo[i].body);
+              bas::governance::SignTx(members[static_cast<size_t>(todo[i].member)], todo[i].body)
+                  .bytes;
           auto r = bas::governance::CheckTx(raw, chain_id, /*verify_signature=*/false);
           if (!r.outcome.ok()) Die("a generated tx fails CheckTx: " + r.outcome.message);
           checked[i] = std::move(r.tx);
@@ -241,16 +242,15 @@ int Run(const Params& p) {
 
     const std::string results = exec.results.SerializeAsString();
     if (auto s = writer->WriteHeight(block, commit, &results); !s.ok()) Die(s.message());
-    const bas::v1::ValidatorSet after = bas::node::chain::ValidatorsAfter(state, exec.writes);
+    tip = bas::node::chain::NextTip(tip, block.header(),
+                                    bas::node::chain::ValidatorsAfter(state, exec.writes));
     if (store) {
-      if (auto s = store->CommitBlock(block, commit, exec.results, exec.tx_ids, exec.writes,
-                                      exec.app_hash, after);
+      if (auto s = store->CommitBlock(block, commit, exec.results, exec.tx_ids, exec.writes, tip);
           !s.ok()) {
         Die(s.message());
       }
     }
     state.Apply(exec.writes);
-    tip = bas::node::chain::NextTip(tip, block.header(), after);
     last_commit = commit;
     txs_done += todo.size();
     if (height % 20 == 0 || height == plan.size()) {

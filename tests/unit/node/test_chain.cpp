@@ -84,7 +84,7 @@ std::string ProposeTx(std::string_view chain_id, const crypto::KeyPair& signer, 
   p->set_coalition(std::string(kCoalition));
   p->set_title(std::string(title));
   p->add_actions()->mutable_resolution()->set_text("The coalition resolves: " + std::string(title));
-  return governance::SignTx(signer, body);
+  return governance::SignTx(signer, body).bytes;
 }
 
 std::string ValidatorUpdateTx(std::string_view chain_id, const crypto::KeyPair& signer,
@@ -97,7 +97,7 @@ std::string ValidatorUpdateTx(std::string_view chain_id, const crypto::KeyPair& 
   u->set_key(KeyBytes(validator));
   u->set_power(power);
   u->set_name("updated");
-  return governance::SignTx(signer, body);
+  return governance::SignTx(signer, body).bytes;
 }
 
 std::string VoteTx(std::string_view chain_id, const crypto::KeyPair& signer, uint64_t nonce,
@@ -107,7 +107,7 @@ std::string VoteTx(std::string_view chain_id, const crypto::KeyPair& signer, uin
   v->set_proposal_id(HashBytes(proposal_id));
   v->set_choice(choice);
   v->set_reason("test vote");
-  return governance::SignTx(signer, body);
+  return governance::SignTx(signer, body).bytes;
 }
 
 crypto::Hash32 TxIdOf(std::string_view signed_tx) {
@@ -165,7 +165,8 @@ ProducedBlock ProduceOn(const governance::KvReader& state, const TipInfo& tip,
                                          HashBytes(out.block_hash)));
   }
   out.commit = chain::MakeCommit(height, 0, HashBytes(out.block_hash), precommits);
-  out.set_at_h_plus_2 = chain::ValidatorsAfter(state, out.exec.writes);
+  out.tip_after =
+      chain::NextTip(tip, out.block.header(), chain::ValidatorsAfter(state, out.exec.writes));
   return out;
 }
 
@@ -215,7 +216,12 @@ void TestChain::Append(const ProducedBlock& block) {
     return;
   }
   state_.Apply(block.exec.writes);
-  tip_ = chain::NextTip(tip_, h, block.set_at_h_plus_2);
+  if (h.prev_block_hash() != HashBytes(tip_.block_hash)) {
+    ADD_FAILURE() << "appending a block built on another tip";
+    return;
+  }
+  // From the header as it is now: a test may have edited the block after ProduceOn.
+  tip_ = chain::NextTip(tip_, h, block.tip_after.next_validators);
   sets_[tip_.height + 2] = tip_.next_validators;
   blocks_.push_back(block);
 }

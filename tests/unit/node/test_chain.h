@@ -64,7 +64,8 @@ struct ProducedBlock {
   bas::v1::Commit commit;  // signed by every validator of the block's set
   chain::ExecutedBlock exec;
   std::vector<chain::DroppedTx> dropped;
-  bas::v1::ValidatorSet set_at_h_plus_2;
+  // NextTip of the tip it was built on (stale if a test then edits the header; Append is not).
+  chain::ChainTip tip_after;
 };
 
 // Builds the block after tip as Node::OnRequestBlock does: CheckTx, BuildBlock, AssembleBlock

@@ -148,7 +148,7 @@ TEST_F(AuditTest, DataDirOfANodeAuditsLikeItsExport) {
       const auto& b = chain().at(h);
       ASSERT_TRUE((*store)
                       ->CommitBlock(b.block, b.commit, b.exec.results, b.exec.tx_ids, b.exec.writes,
-                                    b.exec.app_hash, b.set_at_h_plus_2)
+                                    b.tip_after)
                       .ok());
     }
   }
@@ -348,7 +348,7 @@ TEST_F(AuditTest, VoteChangedAndResignedByANonMember) {
         body.mutable_vote()->set_choice(bas::v1::YES);
         body.set_nonce(0);
         *b.mutable_txs(3) =
-            governance::SignTx(node::testing::DeterministicKey("outsider", 0), body);
+            governance::SignTx(node::testing::DeterministicKey("outsider", 0), body).bytes;
         SetBlock(rs, 2, b);
       },
       2, "tx", "tx 3 is refused: NOT_MEMBER");

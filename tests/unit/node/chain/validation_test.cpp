@@ -378,7 +378,7 @@ TEST(ValidatorChangeTest, NewSetTakesOverTwoHeightsLater) {
   const ProducedBlock closing = ValidateAndAppend(c, {}, c.Info().time + 3600);
   const uint64_t h = closing.block.header().height();
   ASSERT_EQ(closing.exec.results.validator_updates_size(), 1) << "the proposal did not pass";
-  ASSERT_EQ(closing.set_at_h_plus_2.validators_size(), 2);
+  ASSERT_EQ(closing.tip_after.next_validators.validators_size(), 2);
   EXPECT_EQ(c.ValidatorsAt(h + 1).validators_size(), 1);
   EXPECT_EQ(c.ValidatorsAt(h + 2).validators_size(), 2);
 

@@ -76,7 +76,7 @@ void InitFromChain(ChainStore& store, const TestChain& c) {
 
 Status Commit(ChainStore& store, const ProducedBlock& b) {
   return store.CommitBlock(b.block, b.commit, b.exec.results, b.exec.tx_ids, b.exec.writes,
-                           b.exec.app_hash, b.set_at_h_plus_2);
+                           b.tip_after);
 }
 
 // Every key and value of a state, in order.
@@ -279,7 +279,7 @@ TEST(ChainStoreTest, ValidatorSetChangeIsStoredForHeightPlusTwo) {
     for (size_t i = 0; i < c.member_count(); ++i) votes.push_back(c.Vote(i, TxIdOf(add)));
     ASSERT_TRUE(Commit(*store, c.Produce(votes)).ok());
     const ProducedBlock closing = c.Produce({}, c.Info().time + 3600);
-    ASSERT_EQ(closing.set_at_h_plus_2.validators_size(), 2) << "the proposal did not pass";
+    ASSERT_EQ(closing.tip_after.next_validators.validators_size(), 2) << "the proposal did not pass";
     ASSERT_TRUE(Commit(*store, closing).ok());
   }
   auto store = OpenOrDie(dir.path());
@@ -397,6 +397,36 @@ TEST(ChainStoreTest, TxIdsNotOneForOneCommitNothing) {
   EXPECT_FALSE(store->GetCommit(1).has_value());
   EXPECT_FALSE(store->FindTx(TxIdOf(b.block.txs(0))).has_value());
   EXPECT_EQ(StateDiff(*store->Snapshot(), c.state()), "");
+}
+
+// The tip a commit records must be the one its block leaves (chain::NextTip of that block): a
+// tip of another block or height is the caller's bug, and nothing is written.
+TEST(ChainStoreTest, ATipOfAnotherBlockCommitsNothing) {
+  TempDir dir;
+  TestChain c;
+  auto store = OpenOrDie(dir.path());
+  ASSERT_NE(store, nullptr);
+  InitFromChain(*store, c);
+  const ProducedBlock b = c.Build({c.Propose(0)});
+  const ProducedBlock other = c.Build({}, c.Info().time + 120);
+  ASSERT_NE(other.block_hash, b.block_hash);
+  ProducedBlock wrong_hash = b;
+  wrong_hash.tip_after = other.tip_after;
+  ProducedBlock wrong_height = b;
+  wrong_height.tip_after.height = 2;
+  for (const ProducedBlock* bad : {&wrong_hash, &wrong_height}) {
+    const Status s = Commit(*store, *bad);
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.code(), "INTERNAL");
+    EXPECT_EQ(store->head().height, 0u);
+    EXPECT_FALSE(store->GetBlock(1).has_value());
+    EXPECT_FALSE(store->ValidatorsAt(3).has_value());
+  }
+  ASSERT_TRUE(Commit(*store, b).ok());
+  EXPECT_EQ(store->head().block_hash, b.block_hash);
+  ASSERT_TRUE(store->ValidatorsAt(3).has_value());
+  EXPECT_EQ(store->ValidatorsAt(3)->SerializeAsString(),
+            b.tip_after.next_validators.SerializeAsString());
 }
 
 // ---- Crash atomicity ----
