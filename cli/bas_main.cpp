@@ -79,7 +79,7 @@ int RunScenarioFile(const std::string& file) {
   if (!json.ok()) return ReportError(WithFlag(source, json.error()));
   bas::Result<bas::scenario::ScenarioRun> run = bas::scenario::RunScenario(*json);
   if (!run.ok()) return ReportError(WithFlag(source, run.error()));
-// Replace rather than throw on invalid UTF-8: engine messages may quote arbitrary bytes.
+  // Replace rather than throw on invalid UTF-8: engine messages may quote arbitrary bytes.
   std::cout << run->output.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
             << "\n";
   std::cout.flush();

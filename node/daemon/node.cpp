@@ -577,10 +577,10 @@ bool Node::CommitDecided(const bas::v1::Block& block, const bas::v1::Commit& com
                          const std::string& block_hash) {
   const uint64_t height = block.header().height();
   if (height != store_->head().height + 1) return false;
+  const chain::ChainTip tip = TipFor(height);  // read once: for validation and for the commit
   auto it = prepared_.find(block_hash);
   if (it == prepared_.end()) {
-    auto exec =
-        chain::ValidateBlock(state_, block, TipFor(height), kValidateThreads, checked_in_mempool_);
+    auto exec = chain::ValidateBlock(state_, block, tip, kValidateThreads, checked_in_mempool_);
     if (!exec.ok()) {
       // More than 2/3 of the power committed a block this node cannot execute: its state or
       // code differs from the network's. Stop rather than diverge.
@@ -592,9 +592,9 @@ bool Node::CommitDecided(const bas::v1::Block& block, const bas::v1::Commit& com
   }
   Prepared& p = it->second;
   const chain::ChainTip after =
-      chain::NextTip(TipFor(height), block.header(), chain::ValidatorsAfter(state_, p.exec.writes));
-  if (Status s = store_->CommitBlock(block, commit, p.exec.results, p.exec.tx_ids, p.exec.writes,
-                                     after);
+      chain::NextTip(tip, block.header(), chain::ValidatorsAfter(state_, p.exec.writes));
+  if (Status s =
+          store_->CommitBlock(block, commit, p.exec.results, p.exec.tx_ids, p.exec.writes, after);
       !s.ok()) {
     spdlog::critical("commit of height {} failed: {}", height, s.message());
     std::abort();

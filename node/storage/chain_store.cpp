@@ -210,8 +210,8 @@ Status ChainStore::CommitBlock(const bas::v1::Block& block, const bas::v1::Commi
   }
   const uint64_t height = block.header().height();
   if (tip.height != height || HashBytes(tip.block_hash) != commit.block_hash()) {
-    return Error{"INTERNAL", "the tip given is not the one block " + std::to_string(height) +
-                                 " leaves"};
+    return Error{"INTERNAL",
+                 "the tip given is not the one block " + std::to_string(height) + " leaves"};
   }
   rocksdb::WriteBatch batch;
   batch.Put(blocks_, BlockKey('b', height), block.SerializeAsString());

@@ -56,7 +56,8 @@ struct VoteBlockFixture {
     propose.mutable_propose()->set_coalition("bas-dc");
     propose.mutable_propose()->set_title("Annual plan");
     propose.mutable_propose()->add_actions()->mutable_resolution()->set_text("Adopted.");
-    auto checked = bas::governance::CheckTx(bas::governance::SignTx(keys[0], propose).bytes, kChain);
+    auto checked =
+        bas::governance::CheckTx(bas::governance::SignTx(keys[0], propose).bytes, kChain);
     Engine e(state);
     e.BeginBlock({kChain, 1, kStart});
     if (!e.DeliverTx(checked.tx).outcome.ok()) std::abort();

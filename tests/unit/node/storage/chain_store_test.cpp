@@ -279,7 +279,8 @@ TEST(ChainStoreTest, ValidatorSetChangeIsStoredForHeightPlusTwo) {
     for (size_t i = 0; i < c.member_count(); ++i) votes.push_back(c.Vote(i, TxIdOf(add)));
     ASSERT_TRUE(Commit(*store, c.Produce(votes)).ok());
     const ProducedBlock closing = c.Produce({}, c.Info().time + 3600);
-    ASSERT_EQ(closing.tip_after.next_validators.validators_size(), 2) << "the proposal did not pass";
+    ASSERT_EQ(closing.tip_after.next_validators.validators_size(), 2)
+        << "the proposal did not pass";
     ASSERT_TRUE(Commit(*store, closing).ok());
   }
   auto store = OpenOrDie(dir.path());
